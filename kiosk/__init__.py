@@ -1,0 +1,69 @@
+"""Festival Kiosk: check-in, zone passport, quiz games and live leaderboards.
+
+``create_app`` is the only way to get an app (gunicorn target:
+``kiosk:create_app()``). Extensions are created unbound and bound here;
+``checkin`` and ``games`` are imported only inside this function.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from .realtime import socketio
+
+__all__ = ["create_app", "socketio"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """static/ and templates/ sit at the checkout's top level; an installed
+    wheel carries them inside the kiosk package."""
+    inside = _HERE / name
+    return str(inside if inside.is_dir() else _HERE.parent / name)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the Flask app, bind extensions and register every feature."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=(test_config or {}).get("INSTANCE_PATH") or os.environ.get("FESTIVAL_INSTANCE_PATH"),
+        static_folder=_asset_dir("static"),
+        template_folder=_asset_dir("templates"),
+    )
+    from . import config
+
+    config.load_config(app, test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from . import auth, db, devices, errors, i18n, realtime, security, views
+
+    db.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    realtime.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(devices.bp)
+
+    from . import admin, leaderboard, zones
+
+    admin.init_app(app)
+    zones.init_app(app)
+    leaderboard.init_app(app)
+
+    import checkin
+    import games
+
+    checkin.init_app(app)
+    games.init_app(app)
+
+    from . import cli
+
+    cli.init_app(app)
+    app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
+    return app

@@ -1,0 +1,248 @@
+"""Who is asking: staff accounts, paired devices, read-only stage links, roles.
+
+A request (or Socket.IO connection) is made by at most one *principal*: a
+staff member signed in with a password, a paired device presenting its
+credential (cookie or ``Authorization: Bearer``), or a stage screen opened
+from a read-only link. Every staff view and socket event checks its role
+with :func:`role_required` / :func:`require_role`; ``admin`` may do anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import get_db, now, transaction
+from .errors import ServiceError
+from .security import rate_limit
+
+ROLES = ("admin", "desk", "zone", "host", "stage")
+DEVICE_COOKIE = "festival_device"
+STAGE_COOKIE = "festival_stage"
+LAST_SEEN_EVERY_S = 30
+
+bp = Blueprint("auth", __name__)
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "staff", "device" or "stage_link"
+    id: int
+    role: str
+    name: str
+    zone_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How this principal is named in the audit log and check-in records."""
+        return f"{self.kind}:{self.id}:{self.name}"
+
+
+def hash_secret(secret: str) -> str:
+    """Credentials are stored hashed: a stolen database file pairs no device."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- staff -----------------------------------------------------------------
+
+def create_staff(db, username: str, password: str, role: str = "admin") -> int:
+    """Create a staff account. Raises ServiceError ``staff_exists`` or ``bad_role``."""
+    if role not in ROLES:
+        raise ServiceError("bad_role", "Unknown role.")
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise ServiceError("bad_username", "A username of 1 to 64 characters is needed.")
+    if len(password) < 8:
+        raise ServiceError("weak_password", "The password needs at least 8 characters.")
+    with transaction(db):
+        if db.execute("SELECT 1 FROM staff WHERE username = ?", [username]).fetchone():
+            raise ServiceError("staff_exists", "That username is already taken.", status=409)
+        cur = db.execute(
+            "INSERT INTO staff (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+            [username, generate_password_hash(password), role, now()],
+        )
+    return cur.lastrowid
+
+
+def set_staff_password(db, username: str, password: str) -> None:
+    if len(password) < 8:
+        raise ServiceError("weak_password", "The password needs at least 8 characters.")
+    with transaction(db):
+        cur = db.execute(
+            "UPDATE staff SET password_hash = ? WHERE username = ?",
+            [generate_password_hash(password), username],
+        )
+        if cur.rowcount == 0:
+            raise ServiceError("unknown_staff", "No such staff account.", status=404)
+
+
+def authenticate(db, username: str, password: str) -> int:
+    """Return the staff id for a correct username and password.
+
+    Raises ServiceError ``bad_login`` (same message for unknown user and wrong
+    password, so the form does not reveal which usernames exist).
+    """
+    row = db.execute(
+        "SELECT id, password_hash FROM staff WHERE username = ? AND disabled_at IS NULL",
+        [username.strip()],
+    ).fetchone()
+    if row is None or not check_password_hash(row["password_hash"], password):
+        raise ServiceError("bad_login", "Wrong username or password.", status=401)
+    return row["id"]
+
+
+# --- resolving the principal -------------------------------------------------
+
+def _device_principal(db, credential: str) -> Principal | None:
+    row = db.execute(
+        "SELECT id, name, role, zone_id, last_seen_at FROM devices "
+        "WHERE credential_hash = ? AND revoked_at IS NULL",
+        [hash_secret(credential)],
+    ).fetchone()
+    if row is None:
+        return None
+    _touch_device(db, row["id"], row["last_seen_at"])
+    return Principal("device", row["id"], row["role"], row["name"], row["zone_id"])
+
+
+def _touch_device(db, device_id: int, last_seen: str | None) -> None:
+    """Record last-seen time, at most every 30 s so reads stay reads."""
+    stamp = now()
+    if last_seen and last_seen[:19] >= _seconds_ago(LAST_SEEN_EVERY_S):
+        return
+    with transaction(db):
+        db.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [stamp, device_id])
+
+
+def _seconds_ago(seconds: int) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat()[:19]
+
+
+def resolve_principal(db, credential: str | None = None) -> Principal | None:
+    """Work out who is making the current request.
+
+    Order: a bearer credential (or the one given, e.g. from a Socket.IO auth
+    payload), the signed-in staff session, the device cookie, the stage-link
+    cookie. A revoked device or disabled account resolves to nobody.
+    """
+    header = request.headers.get("Authorization", "")
+    if credential is None and header.startswith("Bearer "):
+        credential = header[7:].strip()
+    if credential:
+        return _device_principal(db, credential)
+    staff_id = session.get("staff_id")
+    if staff_id is not None:
+        row = db.execute(
+            "SELECT id, username, role FROM staff WHERE id = ? AND disabled_at IS NULL", [staff_id]
+        ).fetchone()
+        if row is not None:
+            return Principal("staff", row["id"], row["role"], row["username"])
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if cookie:
+        principal = _device_principal(db, cookie)
+        if principal is not None:
+            return principal
+    link = request.cookies.get(STAGE_COOKIE)
+    if link:
+        row = db.execute(
+            "SELECT id, label FROM stage_links WHERE token_hash = ? AND revoked_at IS NULL",
+            [hash_secret(link)],
+        ).fetchone()
+        if row is not None:
+            return Principal("stage_link", row["id"], "stage", row["label"])
+    return None
+
+
+def current_principal() -> Principal | None:
+    if "principal" not in g:
+        g.principal = resolve_principal(get_db())
+    return g.principal
+
+
+def allowed(principal: Principal | None, roles) -> bool:
+    return principal is not None and (principal.role == "admin" or principal.role in roles)
+
+
+def require_role(*roles: str) -> Principal:
+    """Return the principal if it holds one of ``roles`` (admin always does).
+
+    Raises ServiceError 401 ``login_required`` with no credential, 403
+    ``forbidden`` with the wrong role.
+    """
+    principal = current_principal()
+    if principal is None:
+        raise ServiceError("login_required", "Please sign in or pair this device first.", status=401)
+    if not allowed(principal, roles):
+        raise ServiceError("forbidden", "This device or account is not allowed to do that.", status=403)
+    return principal
+
+
+def role_required(*roles: str):
+    """View decorator: only ``roles`` (and admin) may call the view."""
+    for role in roles:
+        assert role in ROLES, role
+
+    def decorator(view):
+        view._roles = roles
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            require_role(*roles)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --- views -------------------------------------------------------------------
+
+ROLE_HOME = {"admin": "admin.dashboard", "desk": "desk.page", "zone": "zones.kiosk_page",
+             "host": "games.host_page", "stage": "stage.page"}
+
+
+def home_url(role: str) -> str:
+    """Where a signed-in principal of ``role`` starts (falls back to the index)."""
+    endpoint = ROLE_HOME.get(role)
+    if endpoint and endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        rate_limit("login")
+        try:
+            staff_id = authenticate(get_db(), request.form.get("username", "")[:64],
+                                    request.form.get("password", "")[:256])
+        except ServiceError as exc:
+            error = exc
+        else:
+            session.clear()
+            session.permanent = True
+            session["staff_id"] = staff_id
+            target = request.args.get("next", "")
+            # Only local paths: never bounce a signed-in admin to another site.
+            if not target.startswith("/") or target.startswith("//"):
+                target = home_url("admin")
+            return redirect(target)
+    status = error.status if error else 200
+    return render_template("auth/login.html", error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("main.index"))
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

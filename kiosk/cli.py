@@ -1,0 +1,92 @@
+"""The ``festival`` command (also ``flask --app kiosk …``)."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .auth import create_staff, set_staff_password
+from .db import get_db, migrate
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+def use_database(path: str | None) -> None:
+    """Point this process (and the servers it starts) at another festival file."""
+    if path:
+        os.environ["FESTIVAL_DATABASE"] = str(Path(path).resolve())
+
+
+def _db_option(ctx, _param, value):
+    use_database(value)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False)
+@click.option("--db", callback=_db_option, expose_value=False, is_eager=True,
+              help="The festival's SQLite file (default: instance/festival.db; or FESTIVAL_DATABASE).")
+def main():
+    """Festival Kiosk: check-in, zone passport, quizzes and live leaderboards.
+
+    Commands that need the festival's data take the file from --db (before
+    the command name), FESTIVAL_DATABASE, or the instance folder.
+    """
+
+
+def lan_addresses() -> list[str]:
+    """IPv4 addresses other devices on the venue LAN can use to reach this laptop."""
+    found = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.add(info[4][0])
+    except OSError:
+        pass
+    try:
+        # No packet is sent: connecting a UDP socket only picks the outgoing interface.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            found.add(probe.getsockname()[0])
+    except OSError:
+        pass
+    return sorted(a for a in found if not a.startswith("127."))
+
+
+@click.command("init")
+@click.option("--admin", "username", default="admin", show_default=True, help="Admin username.")
+@click.option("--password", default=None, help="Admin password (generated and printed once if omitted).")
+@with_appcontext
+def init_command(username, password):
+    """Create the database and an admin account."""
+    db = get_db()
+    migrate(db)
+    generated = password is None
+    password = password or secrets.token_urlsafe(9)
+    exists = db.execute("SELECT 1 FROM staff WHERE username = ?", [username]).fetchone()
+    if exists:
+        if not generated:
+            set_staff_password(db, username, password)
+            click.echo(f"Password of '{username}' updated.")
+        else:
+            click.echo(f"Database ready at {current_app.config['DATABASE']}; admin '{username}' already exists.")
+        return
+    create_staff(db, username, password, "admin")
+    click.echo(f"Database ready at {current_app.config['DATABASE']}")
+    click.echo(f"Admin login: {username} / {password}" + ("   (shown once: write it down)" if generated else ""))
+
+
+def init_app(app) -> None:
+    app.cli.add_command(init_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

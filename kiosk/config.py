@@ -1,0 +1,91 @@
+"""Configuration: defaults, then the instance folder, then FESTIVAL_* variables.
+
+Later sources win. The secret key is generated on first run and kept in the
+instance folder so that sessions and device credentials survive restarts
+without a secret ever living in the repository.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "FESTIVAL_NAME": "Ngày hội Không Một Mình",
+    "FESTIVAL_NAME_EN": "Not Alone Festival",
+    # Socket.IO async mode: eventlet (production default), gevent or threading.
+    "ASYNC_MODE": "eventlet",
+    "DATABASE": None,  # filled from the instance folder when not given
+    "DEFAULT_LANGUAGE": "vi",
+    "LANGUAGES": ("vi", "en"),
+    # SQLite durability: FULL survives power loss in WAL mode (see docs/operations.md).
+    "SQLITE_SYNCHRONOUS": "FULL",
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 3 * 24 * 3600,
+    # Base URL printed into badge QR codes; None means "the URL the request came in on".
+    "PUBLIC_URL": None,
+    "MESSAGE_QUEUE": None,
+    # Login and pairing attempts per client address per minute.
+    "LOGIN_RATE_LIMIT": 10,
+    "PAIRING_TTL_SECONDS": 600,
+    "TESTING": False,
+}
+
+_ENV_PREFIX = "FESTIVAL_"
+
+
+def _coerce(value: str):
+    """Turn an environment string into bool/int/JSON where it clearly is one."""
+    low = value.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
+def load_config(app, test_config: dict | None) -> None:
+    """Fill app.config from defaults, instance/config.json, env and test_config."""
+    app.config.from_mapping(DEFAULTS)
+    instance = Path(app.instance_path)
+    if test_config is None:
+        app.config.from_file(str(instance / "config.json"), load=json.load, silent=True)
+        for key, value in os.environ.items():
+            if key.startswith(_ENV_PREFIX) and len(key) > len(_ENV_PREFIX):
+                app.config[key[len(_ENV_PREFIX):]] = _coerce(value)
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("DATABASE"):
+        app.config["DATABASE"] = str(instance / "festival.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it once."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        # O_EXCL: two processes starting at once must not write two keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key

@@ -1,0 +1,107 @@
+"""The festival's SQLite file: connections, transactions and migrations.
+
+One connection per request or socket event, kept on ``g`` and closed at
+teardown. Background tasks call :func:`open_db` inside an app context and
+close what they open.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime, timezone
+
+import sqlite_utils
+from flask import current_app, g
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def open_db(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
+    """Open the festival database with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    db = sqlite_utils.Database(conn)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return db
+
+
+def get_db() -> sqlite_utils.Database:
+    """Return this request's (or socket event's) database connection."""
+    if "db" not in g:
+        cfg = current_app.config
+        g.db = open_db(cfg["DATABASE"], cfg["SQLITE_SYNCHRONOUS"])
+    return g.db
+
+
+def close_db(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database):
+    """Run the block as one write transaction (BEGIN IMMEDIATE), or a savepoint.
+
+    IMMEDIATE takes the write lock up front, so two connections doing
+    read-then-write never deadlock on a lock upgrade; they queue on the busy
+    timeout instead. Nested use becomes a savepoint via ``db.atomic()``.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def now() -> str:
+    """The current UTC time as ISO-8601 text with milliseconds (sorts correctly)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every pending migration, in order."""
+    from . import migrations
+
+    migrations.migrations.apply(db)
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default=None):
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return default if row is None else row[0]
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value) -> None:
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, None if value is None else str(value)],
+    )
+
+
+def init_app(app) -> None:
+    app.teardown_appcontext(close_db)
+    with app.app_context():
+        db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
+        try:
+            migrate(db)
+        finally:
+            db.conn.close()

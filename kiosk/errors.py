@@ -1,0 +1,98 @@
+"""Errors that carry a machine code and a message for people, in both languages.
+
+Services raise :class:`ServiceError`; views turn it into JSON (API) or a
+page. Every HTTP error is answered here too, so nothing reaches a visitor as
+a bare 500 or an English-only page.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .i18n import both, current_language, gettext
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A refusal a person can act on: ``code`` for machines, ``message`` (English
+    source, translated on the way out) for people. ``status`` is the HTTP status
+    the API answers with."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None, **params):
+        super().__init__(message % params if params else message)
+        self.code = code
+        self.message = message
+        self.params = params
+        if status is not None:
+            self.status = status
+        self.extra: dict = {}
+
+    def payload(self) -> dict:
+        texts = both(self.message, **self.params)
+        return {
+            "code": self.code,
+            "message": texts[current_language()],
+            "message_vi": texts["vi"],
+            "message_en": texts["en"],
+            **self.extra,
+        }
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class Forbidden(ServiceError):
+    status = 403
+
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "The request could not be understood."),
+    401: ("login_required", "Please sign in or pair this device first."),
+    403: ("forbidden", "This device or account is not allowed to do that."),
+    404: ("not_found", "That page or item does not exist."),
+    405: ("method_not_allowed", "That action is not allowed here."),
+    413: ("too_large", "What was sent is too large."),
+    415: ("unsupported_media_type", "Please send JSON."),
+    429: ("too_many_requests", "Too many attempts. Please wait a minute and try again."),
+    500: ("server_error", "Something went wrong on the hub. Nothing was saved; please try again."),
+}
+
+
+def wants_json() -> bool:
+    return (
+        request.path.startswith("/api/")
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(err: ServiceError):
+    if wants_json():
+        return jsonify({"ok": False, "error": err.payload()}), err.status
+    return (
+        render_template("error.html", status=err.status, message=gettext(err.message, **err.params)),
+        err.status,
+    )
+
+
+def http_error(exc: HTTPException):
+    status = exc.code or 500
+    code, message = HTTP_MESSAGES.get(status, ("http_error", "The request could not be completed."))
+    return error_response(ServiceError(code, message, status=status))
+
+
+def unexpected_error(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(ServiceError(*HTTP_MESSAGES[500], status=500))
+
+
+def init_app(app) -> None:
+    app.register_error_handler(ServiceError, error_response)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,138 @@
+"""The realtime hub: Flask-SocketIO bound in create_app, one namespace class
+per audience, credentials checked on connect and on every staff event.
+
+App code never imports eventlet: it uses ``socketio.sleep`` and
+``socketio.start_background_task``, so the async mode stays a setting.
+"""
+from __future__ import annotations
+
+import logging
+from functools import wraps
+
+from flask import request
+from flask_socketio import Namespace, SocketIO, disconnect, join_room
+
+from .auth import allowed, resolve_principal
+from .db import get_db
+from .errors import HTTP_MESSAGES, ServiceError
+
+log = logging.getLogger(__name__)
+
+socketio = SocketIO()
+
+
+def error_payload(err: ServiceError) -> dict:
+    return {"ok": False, "error": err.payload()}
+
+
+def handle_socket_error(exc: Exception):
+    """Every handler's exception becomes an error acknowledgement, never a crash."""
+    if isinstance(exc, ServiceError):
+        return error_payload(exc)
+    log.exception("unhandled error in socket event %s", getattr(request, "event", None))
+    return error_payload(ServiceError(*HTTP_MESSAGES[500], status=500))
+
+
+def socket_principal(auth=None):
+    """The principal behind this socket: an auth token, else the handshake cookies."""
+    token = auth.get("token") if isinstance(auth, dict) and isinstance(auth.get("token"), str) else None
+    return resolve_principal(get_db(), token)
+
+
+def refuse(code: str, message: str):
+    err = ServiceError(code, message)
+    raise ConnectionRefusedError(err.payload())
+
+
+class StaffNamespace(Namespace):
+    """A namespace for one staff audience. Subclasses set ``roles``.
+
+    Connecting needs one of ``roles`` (admin always may); every event is
+    checked again so a device revoked mid-connection is refused at once.
+    Connected devices join ``device:<id>`` so they can be kicked on revoke.
+    """
+
+    roles: tuple[str, ...] = ()
+
+    def on_connect(self, auth=None):
+        principal = socket_principal(auth)
+        if principal is None:
+            refuse("login_required", "Please sign in or pair this device first.")
+        if not allowed(principal, self.roles):
+            refuse("forbidden", "This device or account is not allowed to do that.")
+        if principal.kind == "device":
+            join_room(f"device:{principal.id}")
+        self.joined(principal, auth)
+
+    def joined(self, principal, auth) -> None:
+        """Hook for subclasses: join rooms, send the initial state."""
+
+    def trigger_event(self, event, *args):
+        if event not in ("connect", "disconnect"):
+            principal = socket_principal()
+            if not allowed(principal, self.roles):
+                code = "login_required" if principal is None else "forbidden"
+                err = ServiceError(code, HTTP_MESSAGES[401 if principal is None else 403][1],
+                                   status=401 if principal is None else 403)
+                disconnect()
+                return error_payload(err)
+        return super().trigger_event(event, *args)
+
+
+def staff_event(*roles: str):
+    """Decorator for one event that needs narrower roles than its namespace."""
+
+    def decorator(handler):
+        @wraps(handler)
+        def wrapper(self, *args):
+            principal = socket_principal()
+            if not allowed(principal, roles):
+                return error_payload(ServiceError("forbidden", HTTP_MESSAGES[403][1], status=403))
+            return handler(self, *args)
+
+        return wrapper
+
+    return decorator
+
+
+def kick_device(device_id: int) -> None:
+    """Disconnect every socket of a device (after it is revoked)."""
+    server = socketio.server
+    if server is None:
+        return
+    for namespace in list(server.namespace_handlers):
+        for sid, _eio in list(server.manager.get_participants(namespace, f"device:{device_id}")):
+            server.disconnect(sid, namespace=namespace)
+
+
+class NoWebSocketCompression:
+    """WSGI middleware that hides the browser's permessage-deflate offer.
+
+    Compressing each sub-1 KB message separately for every client costs
+    20–25 % CPU and about 110 KB of memory per connection, for nothing
+    (notes/browser-and-server.md).
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.app(environ, start_response)
+
+
+def init_app(app) -> None:
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config.get("MESSAGE_QUEUE"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "festival"),
+        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 25),
+        ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
+        max_http_buffer_size=64 * 1024,
+        logger=False,
+        engineio_logger=False,
+    )
+    socketio.on_error_default(handle_socket_error)
+    app.wsgi_app = NoWebSocketCompression(app.wsgi_app)

@@ -1,0 +1,185 @@
+"""Shared fixtures: an app on a temporary SQLite file, clients for each kind
+of principal, factories for attendees, zones and devices, a live gunicorn
+hub and Debian's Chromium for browser tests."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checkin.attendees import NewAttendee, create_attendee
+from kiosk import create_app, socketio
+from kiosk.auth import create_staff
+from kiosk.db import now, open_db
+from kiosk.devices import create_device, pair_device
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ADMIN_PASSWORD = "festival-admin-pw"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE": str(tmp_path / "festival.db"),
+        "SECRET_KEY": "test-secret",
+        "ASYNC_MODE": "threading",
+        "SQLITE_SYNCHRONOUS": "NORMAL",
+    })
+    yield app
+
+
+@pytest.fixture
+def db(app):
+    database = open_db(app.config["DATABASE"], "NORMAL")
+    yield database
+    database.conn.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf(client) -> str:
+    """The CSRF token of this client's session (creating one if needed)."""
+    with client.session_transaction() as sess:
+        token = sess.setdefault("_csrf", "test-csrf-token")
+    return token
+
+
+def post_form(client, url, data=None, **kwargs):
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf(client))
+    return client.post(url, data=data, **kwargs)
+
+
+def post_json(client, url, payload, **kwargs):
+    headers = kwargs.pop("headers", {})
+    headers.setdefault("X-CSRF-Token", csrf(client))
+    return client.post(url, json=payload, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def admin_client(app, db):
+    create_staff(db, "admin", ADMIN_PASSWORD, "admin")
+    client = app.test_client()
+    response = post_form(client, "/login", {"username": "admin", "password": ADMIN_PASSWORD})
+    assert response.status_code == 302, response.data
+    return client
+
+
+@pytest.fixture
+def make_zone(db):
+    counter = {"n": 0}
+
+    def factory(name_vi="Khu thử nghiệm", name_en="Test zone", kind="zone", points=10,
+                cooldown_s=600, capacity=None, dwell_s=900):
+        counter["n"] += 1
+        cur = db.execute(
+            "INSERT INTO zones (slug, name_vi, name_en, kind, points, cooldown_s, capacity, dwell_s, "
+            "sort, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [f"zone-{counter['n']}", f"{name_vi} {counter['n']}", f"{name_en} {counter['n']}", kind,
+             points, cooldown_s, capacity, dwell_s, counter["n"], now()])
+        db.conn.commit()
+        return cur.lastrowid
+
+    return factory
+
+
+@pytest.fixture
+def make_device(db, make_zone):
+    """Create and pair a device; returns (device_id, credential)."""
+
+    def factory(role="desk", name=None, zone_id=None):
+        if role == "zone" and zone_id is None:
+            zone_id = make_zone()
+        device_id, code = create_device(db, name or f"{role} device", role, zone_id, "test")
+        _id, _role, credential = pair_device(db, code)
+        return device_id, credential
+
+    return factory
+
+
+@pytest.fixture
+def device_client(app, make_device):
+    """A test client that is a paired device of ``role`` (cookie credential)."""
+
+    def factory(role="desk", **kwargs):
+        device_id, credential = make_device(role, **kwargs)
+        client = app.test_client()
+        client.set_cookie("festival_device", credential)
+        client.device_id = device_id
+        client.credential = credential
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def make_attendee(db):
+    """Register an attendee (consents given); returns (attendee_id, token)."""
+    counter = {"n": 0}
+
+    def factory(full_name=None, age_band="16-17", school="THCS Thử Nghiệm", class_name="9A",
+                nickname=None, consent_public=True, consent_guardian=True, **kwargs):
+        counter["n"] += 1
+        data = NewAttendee(full_name=full_name or f"Nguyễn Văn Thử {counter['n']}",
+                           age_band=age_band, nickname=nickname, school=school,
+                           class_name=class_name, consent_child=True,
+                           consent_guardian=consent_guardian, consent_public=consent_public, **kwargs)
+        return create_attendee(db, data, "walkin", "test", check_consents=False)
+
+    return factory
+
+
+@pytest.fixture
+def socket_client(app):
+    """Flask-SocketIO test clients bound to a Flask test client's cookies."""
+    made = []
+
+    def factory(namespace, flask_client=None, auth=None):
+        sc = socketio.test_client(app, namespace=namespace, flask_test_client=flask_client, auth=auth)
+        made.append(sc)
+        return sc
+
+    yield factory
+    for sc in made:
+        if sc.is_connected():
+            sc.disconnect()
+
+
+# --- real server and browser -------------------------------------------------
+
+@pytest.fixture
+def live_hub(tmp_path):
+    """A real gunicorn + eventlet hub on a fresh festival database."""
+    from tests.support.live import LiveServer
+
+    instance = tmp_path / "hub-instance"
+    instance.mkdir()
+    database = tmp_path / "hub.db"
+    app = create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
+                      "ASYNC_MODE": "threading"})
+    del app  # creating the app ran the migrations; the server opens the same file
+    server = LiveServer(instance, database).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: Debian's Chromium, never a downloaded browser."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"],
+    }

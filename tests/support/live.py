@@ -1,0 +1,100 @@
+"""A real festival hub for tests: gunicorn with the eventlet worker on loopback."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """Start/stop/restart ``gunicorn -k eventlet -w 1 kiosk:create_app()``.
+
+    The database and instance folder are the caller's, so a test can write
+    through services and read results straight from the SQLite file.
+    """
+
+    def __init__(self, instance: Path, database: Path, port: int | None = None,
+                 worker: str = "eventlet", env: dict | None = None):
+        self.instance = Path(instance)
+        self.database = Path(database)
+        self.port = port or free_port()
+        self.worker = worker
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.instance / f"gunicorn-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> "LiveServer":
+        env = dict(os.environ)
+        env.update({
+            "FESTIVAL_INSTANCE_PATH": str(self.instance),
+            "FESTIVAL_DATABASE": str(self.database),
+            "FESTIVAL_ASYNC_MODE": "threading" if self.worker == "gthread" else self.worker,
+            "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        })
+        env.update(self.extra_env)
+        cmd = [sys.executable, "-m", "gunicorn", "-k", self.worker, "-w", "1",
+               "--bind", f"127.0.0.1:{self.port}", "--no-control-socket",
+               "--graceful-timeout", "2", "--timeout", "60",
+               "--worker-connections", "3000", "kiosk:create_app()"]
+        if self.worker == "gthread":
+            cmd += ["--threads", "50"]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not start: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        self.proc = None
+        self.log.close()
+
+    def kill(self) -> None:
+        """Crash the hub: SIGKILL, no chance to flush or clean up."""
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> "LiveServer":
+        self.stop()
+        return self.start()
+
+    def errors_in_log(self) -> list[str]:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
