@@ -2,4 +2,7 @@
 
 
 def init_app(app) -> None:
-    """Register the check-in blueprints and socket namespaces."""
+    """Register the check-in blueprints, socket namespaces and commands."""
+    from . import api
+
+    app.register_blueprint(api.bp)

@@ -84,6 +84,24 @@ def init_command(username, password):
     click.echo(f"Admin login: {username} / {password}" + ("   (shown once: write it down)" if generated else ""))
 
 
+@main.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--db", "db_path", default=None, help="The festival's SQLite file.")
+@click.option("--async-mode", type=click.Choice(["eventlet", "gevent", "threading"]), default=None,
+              help="Socket.IO async mode (default: the ASYNC_MODE setting, eventlet).")
+def serve_command(host, port, db_path, async_mode):
+    """Serve the hub with gunicorn and one async worker."""
+    from .serving import exec_gunicorn, gunicorn_argv, print_addresses
+
+    use_database(db_path)
+    app = _create_app()  # runs pending migrations once, before the worker starts
+    mode = async_mode or app.config["ASYNC_MODE"]
+    os.environ["FESTIVAL_ASYNC_MODE"] = mode
+    print_addresses(host, port)
+    exec_gunicorn(gunicorn_argv(host, port, mode))
+
+
 def init_app(app) -> None:
     app.cli.add_command(init_command)
 

@@ -8,7 +8,6 @@ Y4M file with a QR code (tests/support/fakecam.py).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import posixpath
 import threading
@@ -19,25 +18,24 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support import fakecam
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parent.parent
 SUPPORT = Path(__file__).resolve().parent / "support"
+# No eval and nothing from other origins, as kiosk.security's policy.
+# WebAssembly needs 'wasm-unsafe-eval' (not 'unsafe-eval'); 'unsafe-inline'
+# is only for the test page's inline harness.
+CSP = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'"
 # Playwright already disables background networking; said again because
 # these tests assert that nothing leaves the machine.
-BASE_ARGS = ["--disable-background-networking", "--disable-component-update"]
+BASE_ARGS = ["--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run", "--disable-quic"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
-
-
-def _load_fakecam():
-    # By path, so this works whether or not tests/ is a package.
-    spec = importlib.util.spec_from_file_location("scanner_fakecam", SUPPORT / "fakecam.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fakecam = _load_fakecam()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"),
+]
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -53,6 +51,13 @@ class _Handler(SimpleHTTPRequestHandler):
         ".mjs": "text/javascript",
         ".html": "text/html; charset=utf-8",
     }
+
+    def end_headers(self):
+        # "?csp" puts the page under the app's kind of policy. Not always on:
+        # the offline test must see (and abort) a request a CSP would hide.
+        if urllib.parse.urlsplit(self.path).query == "csp":
+            self.send_header("Content-Security-Policy", CSP)
+        super().end_headers()
 
     def translate_path(self, path):
         path = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
@@ -83,12 +88,14 @@ def pw(request):
     """pytest-playwright's session Playwright when present (two sync instances
     cannot run in one thread), else our own."""
     try:
-        yield request.getfixturevalue("playwright")
-        return
+        shared = request.getfixturevalue("playwright")
     except pytest.FixtureLookupError:
-        pass
-    with sync_playwright() as p:
-        yield p
+        shared = None
+    if shared is not None:
+        yield shared
+    else:
+        with sync_playwright() as p:
+            yield p
 
 
 @pytest.fixture(scope="module")
@@ -246,6 +253,24 @@ def test_camera_decodes_fake_qr_offline(pw, server, tmp_path):
         assert wasm_types == ["application/wasm"]
         page.evaluate("cam.stop()")
         assert page.evaluate("document.getElementById('cam').srcObject") is None
+    finally:
+        browser.close()
+
+
+def test_camera_works_under_strict_csp(pw, server, tmp_path):
+    y4m = fakecam.write_qr_y4m(tmp_path / "badge.y4m", "7KQ3M9XPA2TR4WCH", size_px=200)
+    browser = launch_camera_browser(pw, y4m)
+    try:
+        page, blocked = open_page(browser, server + "/support/scanner_page.html?csp")
+        page.evaluate("""() => {
+            window.violations = [];
+            document.addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective));
+        }""")
+        assert page.evaluate(START_CAMERA, {}) == {"decoder": "polyfill"}
+        page.wait_for_function("camScans.length > 0", timeout=20_000)
+        assert page.evaluate("camScans") == ["7KQ3M9XPA2TR4WCH"]
+        assert page.evaluate("violations") == []
+        assert blocked == []
     finally:
         browser.close()
 
