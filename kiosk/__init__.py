@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import mimetypes
 import os
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from .realtime import socketio
 __all__ = ["create_app", "socketio"]
 
 _HERE = Path(__file__).resolve().parent
+
+
+# Chromium refuses to compile WebAssembly served with another type, and not
+# every machine's /etc/mime.types knows .wasm or .mjs.
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
 
 
 def _asset_dir(name: str) -> str:
