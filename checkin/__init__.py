@@ -3,6 +3,7 @@
 
 def init_app(app) -> None:
     """Register the check-in blueprints, socket namespaces and commands."""
-    from . import api
+    from . import api, desk
 
     app.register_blueprint(api.bp)
+    desk.init_app(app)

@@ -2,20 +2,25 @@
 
 Devices authenticate with their credential (cookie from pairing, or
 ``Authorization: Bearer``); cookie requests also need the CSRF header.
+Every view parses and type-checks its input, calls one service (one
+transaction), sends signals after the commit, then answers JSON.
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from kiosk.auth import require_role
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
-from kiosk.scans import parse_scan
-from kiosk.signals import checked_in, points_changed, zone_visited
+from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
+from kiosk.signals import attendee_registered, checked_in, points_changed, zone_visited
 
 from . import attendees, scanning
+from .desk import counters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_TEXT_FIELD = 200
 
 
 def json_body() -> dict:
@@ -28,6 +33,40 @@ def json_body() -> dict:
     if not isinstance(payload, dict):
         raise ServiceError("bad_json", "The request body must be a JSON object.")
     return payload
+
+
+def text_field(payload: dict, name: str, required: bool = False, limit: int = MAX_TEXT_FIELD) -> str | None:
+    """A string field of the payload (None when absent). Raises ServiceError ``bad_field``."""
+    value = payload.get(name)
+    if value is None or (value == "" and not required):
+        if required:
+            raise ServiceError("bad_field", "The field %(field)s is required.", field=name)
+        return None
+    if not isinstance(value, str):
+        raise ServiceError("bad_field", "The field %(field)s must be text.", field=name)
+    if len(value) > limit:
+        raise ServiceError("bad_field", "The field %(field)s is too long.", field=name)
+    return value
+
+
+def bool_field(payload: dict, name: str, default: bool = False) -> bool:
+    """A true/false field of the payload. Raises ServiceError ``bad_field``."""
+    value = payload.get(name, default)
+    if not isinstance(value, bool):
+        raise ServiceError("bad_field", "The field %(field)s must be true or false.", field=name)
+    return value
+
+
+def station_of(payload: dict, principal) -> str:
+    """The desk's station label: the one sent, else the device or staff name."""
+    return text_field(payload, "station", limit=60) or principal.name
+
+
+def label_url(attendee_id: int) -> str | None:
+    """The printable badge label, when the badge printing feature is installed."""
+    if "badges.label" in current_app.view_functions:
+        return url_for("badges.label", attendee_id=attendee_id)
+    return None
 
 
 @bp.route("/scans", methods=["POST"])
@@ -61,3 +100,115 @@ def search_attendees():
     return jsonify({"ok": True, "results": [
         dict(scanning.public_attendee(r), full_name=r["full_name"], checked_in_at=r["checked_in_at"])
         for r in rows]})
+
+
+@bp.route("/attendees/<int:attendee_id>/checkin", methods=["POST"])
+def check_in_attendee(attendee_id: int):
+    """Check in a person found by name search; idempotent on ``id`` like a scan."""
+    principal = require_role("desk")
+    payload = json_body()
+    scan_id = payload.get("id")
+    if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
+        raise ServiceError("bad_scan", "The scan needs an id of 8 to 64 letters, digits, - or _.")
+    station = station_of(payload, principal)
+    scan = ScanRequest(scan_id, f"attendee:{attendee_id}", None, station)
+    result, is_new = scanning.manual_check_in(get_db(), scan, principal, attendee_id)
+    if is_new and result["result"] == "checked_in":
+        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
+    return jsonify(result)
+
+
+@bp.route("/checkins/<int:attendee_id>/undo", methods=["POST"])
+def undo_check_in(attendee_id: int):
+    """Undo a check-in made in the last 5 minutes."""
+    principal = require_role("desk")
+    scanning.undo_check_in(get_db(), attendee_id, principal.actor)
+    checked_in.send(attendee_id=attendee_id, station=None, undone=True)
+    return jsonify({"ok": True, "result": "undone", "attendee_id": attendee_id})
+
+
+def _new_attendee(payload: dict) -> attendees.NewAttendee:
+    """Type-check a walk-in registration payload (values are validated by the service)."""
+    return attendees.NewAttendee(
+        full_name=text_field(payload, "full_name", required=True) or "",
+        age_band=text_field(payload, "age_band", required=True, limit=10) or "",
+        nickname=text_field(payload, "nickname"),
+        school=text_field(payload, "school"),
+        class_name=text_field(payload, "class_name"),
+        consent_child=bool_field(payload, "consent_child"),
+        consent_guardian=bool_field(payload, "consent_guardian"),
+        consent_public=bool_field(payload, "consent_public"),
+        consent_photo=bool_field(payload, "consent_photo"),
+        consent_method=text_field(payload, "consent_method"),
+        guardian_contact=text_field(payload, "guardian_contact", limit=60),
+    )
+
+
+@bp.route("/attendees", methods=["POST"])
+def register_walk_in():
+    """Register a walk-in with consents, check them in, and say where the label is."""
+    principal = require_role("desk")
+    payload = json_body()
+    data = _new_attendee(payload)
+    check_now = bool_field(payload, "check_in", default=True)
+    station = station_of(payload, principal)
+    db = get_db()
+    outcome = scanning.register_walk_in(db, data, principal.actor, station, check_now)
+    attendee_id = outcome["attendee_id"]
+    attendee_registered.send(attendee_id=attendee_id)
+    if outcome["checkin"] and outcome["checkin"]["result"] == "checked_in":
+        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
+    row = attendees.get_attendee(db, attendee_id)
+    return jsonify({"ok": True, "attendee": scanning.public_attendee(row), "token": outcome["token"],
+                    "checkin": outcome["checkin"], "label_url": label_url(attendee_id)}), 201
+
+
+@bp.route("/attendees/<int:attendee_id>/reissue", methods=["POST"])
+def reissue(attendee_id: int):
+    """Lost badge: revoke the old token (it then scans as replaced_badge), issue a new one."""
+    principal = require_role("desk")
+    token = attendees.reissue_badge(get_db(), attendee_id, principal.actor)
+    return jsonify({"ok": True, "attendee_id": attendee_id, "token": token,
+                    "label_url": label_url(attendee_id)})
+
+
+@bp.route("/classes")
+def classes():
+    """Every school class with its head count and how many are checked in."""
+    require_role("desk")
+    return jsonify({"ok": True, "classes": scanning.list_classes(get_db())})
+
+
+def _class_args(source: dict) -> tuple[str, str]:
+    school = text_field(source, "school", required=True, limit=100)
+    class_name = text_field(source, "class_name", required=True, limit=40)
+    return school, class_name
+
+
+@bp.route("/classes/members")
+def class_members():
+    """The attendees of one class (``?school=&class_name=``), for the desk to confirm."""
+    require_role("desk")
+    school, class_name = _class_args(request.args.to_dict())
+    return jsonify({"ok": True, "school": school, "class_name": class_name,
+                    "members": scanning.class_members(get_db(), school, class_name)})
+
+
+@bp.route("/classes/checkin", methods=["POST"])
+def check_in_class():
+    """Check in everyone of a class who is not in yet (one transaction)."""
+    principal = require_role("desk")
+    payload = json_body()
+    school, class_name = _class_args(payload)
+    station = station_of(payload, principal)
+    outcome = scanning.check_in_class(get_db(), school, class_name, principal.actor, station)
+    for attendee_id in outcome["attendee_ids"]:
+        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
+    return jsonify({"ok": True, "school": school, "class_name": class_name, **outcome})
+
+
+@bp.route("/counters")
+def get_counters():
+    """Registered and checked-in totals, and check-ins per desk station."""
+    require_role("desk")
+    return jsonify({"ok": True, **counters(get_db())})

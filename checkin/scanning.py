@@ -14,9 +14,9 @@ from kiosk.db import get_setting, now, parse_time, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
 from kiosk.scans import ScanRequest, run_scan
-from kiosk.text import given_name
+from kiosk.text import clean, given_name, sort_key
 
-from .attendees import MINOR_BANDS, lookup_badge
+from .attendees import MINOR_BANDS, create_attendee, lookup_badge
 
 UNDO_WINDOW = timedelta(minutes=5)
 
@@ -152,3 +152,96 @@ def get_scan_zone(principal, requested) -> int:
     if isinstance(requested, int) and not isinstance(requested, bool):
         return requested
     raise ServiceError("zone_required", "A zone kiosk needs a zone.")
+
+
+# --- desk actions beyond a badge scan ----------------------------------------
+
+def manual_check_in(db, scan: ScanRequest, principal, attendee_id: int) -> tuple[dict, bool]:
+    """Check in a person found by name search, idempotent on the client id.
+
+    Answers like a desk scan (``checked_in`` / ``already_checked_in``) and is
+    stored in the scan table, so a retried click never counts twice. Raises
+    NotFound ``unknown_attendee`` (nothing stored then).
+    """
+
+    def handle(db):
+        row = db.execute("SELECT * FROM attendees WHERE id = ? AND purged_at IS NULL",
+                         [attendee_id]).fetchone()
+        if row is None:
+            raise NotFound("unknown_attendee", "No such attendee.")
+        attendee = dict(row)
+        result = check_in(db, attendee, principal.actor, scan.station or principal.name, scan.id,
+                          method="search")
+        if result["result"] == "checked_in":
+            audit(db, principal.actor, "checkin.search", f"attendee:{attendee_id}")
+        result["rewards_ready"] = zones.unclaimed_rewards(db, attendee_id)
+        return attendee_id, result
+
+    device_id = principal.id if principal.kind == "device" else None
+    return run_scan(db, scan, device_id, "checkin", None, handle)
+
+
+def list_classes(db) -> list[dict]:
+    """Every (school, class) with at least one attendee, with head counts, in Vietnamese order."""
+    rows = db.execute(
+        "SELECT school, class_name, COUNT(*) AS total, COUNT(checked_in_at) AS checked_in "
+        "FROM attendees WHERE purged_at IS NULL AND school IS NOT NULL AND class_name IS NOT NULL "
+        "GROUP BY school, class_name").fetchall()
+    classes = [dict(r) for r in rows]
+    classes.sort(key=lambda c: (sort_key(c["school"]), sort_key(c["class_name"])))
+    return classes
+
+
+def class_members(db, school: str, class_name: str) -> list[dict]:
+    """The attendees of one class, sorted by given name (for the desk to read out)."""
+    rows = db.execute(
+        "SELECT * FROM attendees WHERE purged_at IS NULL AND school = ? AND class_name = ? "
+        "ORDER BY name_sort", [school, class_name]).fetchall()
+    return [dict(public_attendee(dict(r)), full_name=r["full_name"], checked_in_at=r["checked_in_at"])
+            for r in rows]
+
+
+def check_in_class(db, school: str, class_name: str, by: str, station: str) -> dict:
+    """Check in everyone of a class who is not in yet, in one transaction.
+
+    Returns ``{total, checked_in, already, attendee_ids}`` where
+    ``attendee_ids`` are the ones checked in now. Raises NotFound
+    ``unknown_class`` when the class has nobody.
+    """
+    with transaction(db):
+        rows = db.execute(
+            "SELECT * FROM attendees WHERE purged_at IS NULL AND school = ? AND class_name = ?",
+            [school, class_name]).fetchall()
+        if not rows:
+            raise NotFound("unknown_class", "No attendees are registered in that class.")
+        done = []
+        for row in rows:
+            if row["checked_in_at"] is None:
+                result = check_in(db, dict(row), by, station, method="class")
+                if result["result"] == "checked_in":
+                    done.append(row["id"])
+        audit(db, by, "checkin.class", f"class:{school}/{class_name}", f"{len(done)} of {len(rows)}")
+    return {"total": len(rows), "checked_in": len(done), "already": len(rows) - len(done),
+            "attendee_ids": done}
+
+
+def register_walk_in(db, data, by: str, station: str, check_in_now: bool = True) -> dict:
+    """Register a walk-in at a desk (consents required) and, by default, check them in.
+
+    One transaction: the attendee, the badge, the audit row and the check-in
+    are committed together or not at all. ``data.consent_method`` (how the
+    volunteer saw consent: "paper form", "guardian present"…) is required.
+    Returns ``{attendee_id, token, checkin}``. Raises ServiceError for
+    invalid fields or missing consents.
+    """
+    if not clean(data.consent_method):
+        raise ServiceError("consent_method_required",
+                           "Please record how consent was given (for example: paper form, guardian present).")
+    with transaction(db):
+        attendee_id, token = create_attendee(db, data, "walkin", by)
+        audit(db, by, "attendee.walkin", f"attendee:{attendee_id}", data.consent_method[:60])
+        result = None
+        if check_in_now:
+            row = dict(db.execute("SELECT * FROM attendees WHERE id = ?", [attendee_id]).fetchone())
+            result = check_in(db, row, by, station, method="walkin")
+    return {"attendee_id": attendee_id, "token": token, "checkin": result}

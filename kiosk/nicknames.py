@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from kiosk.errors import ServiceError
-from kiosk.text import clean, fold
+from .errors import ServiceError
+from .text import clean, fold
 
 # Friendly word lists: (Vietnamese, English) pairs of animals and qualities.
 ANIMALS = [

@@ -1,0 +1,110 @@
+"""The check-in desk: its page, its live counters and the ``/desk`` namespace.
+
+Counters are pushed to every connected desk whenever someone is checked in,
+un-checked-in or registered anywhere. Bursts (a class checked in at once,
+a queue of scans) are coalesced into one push shortly after the first
+change, so each desk gets a handful of small messages, not one per person.
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, current_app, has_app_context, render_template, url_for
+
+from kiosk.auth import current_principal, role_required
+from kiosk.db import get_db, open_db
+from kiosk.realtime import StaffNamespace, socketio
+from kiosk.signals import attendee_registered, checked_in
+
+from .scanning import UNDO_WINDOW
+
+bp = Blueprint("desk", __name__)
+
+NAMESPACE = "/desk"
+PUSH_DELAY_S = 0.15  # long enough to merge a burst, short enough to feel live
+
+
+def counters(db) -> dict:
+    """Registered and checked-in totals and check-ins per station (live state)."""
+    row = db.execute(
+        "SELECT COUNT(*) AS registered, COUNT(checked_in_at) AS checked_in "
+        "FROM attendees WHERE purged_at IS NULL").fetchone()
+    stations = db.execute(
+        "SELECT checked_in_by AS station, COUNT(*) AS checked_in FROM attendees "
+        "WHERE purged_at IS NULL AND checked_in_at IS NOT NULL "
+        "GROUP BY checked_in_by ORDER BY checked_in DESC, station").fetchall()
+    return {"registered": row["registered"], "checked_in": row["checked_in"],
+            "stations": [{"station": s["station"] or "?", "checked_in": s["checked_in"]} for s in stations]}
+
+
+class _CountersPusher:
+    """Schedules at most one pending counters push at a time."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pending = False
+
+    def poke(self, app) -> None:
+        with self._lock:
+            if self._pending:
+                return
+            self._pending = True
+        socketio.start_background_task(self._push, app)
+
+    def _push(self, app) -> None:
+        socketio.sleep(PUSH_DELAY_S)
+        with self._lock:
+            # Cleared before reading, so a change during the read schedules another push.
+            self._pending = False
+        try:
+            with app.app_context():
+                db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
+                try:
+                    payload = counters(db)
+                finally:
+                    db.conn.close()
+            socketio.emit("counters", payload, namespace=NAMESPACE)
+        except Exception:  # a background task has nobody to report to but the log
+            app.logger.exception("desk counters push failed")
+
+
+pusher = _CountersPusher()
+
+
+def _counters_changed(_sender=None, **_kwargs) -> None:
+    """Signal receiver: check-ins, undos and registrations change the counters."""
+    if has_app_context():
+        pusher.poke(current_app._get_current_object())
+
+
+class DeskNamespace(StaffNamespace):
+    """``/desk``: check-in desks (and admins). Sends ``counters`` on connect and on every change."""
+
+    roles = ("desk",)
+
+    def joined(self, principal, auth) -> None:
+        self.emit("counters", counters(get_db()))
+
+    def on_counters(self, *_args):
+        """Ask for the counters again (e.g. after a reconnect); answered in the ack."""
+        return {"ok": True, **counters(get_db())}
+
+
+@bp.route("/desk")
+@role_required("desk")
+def page():
+    """The desk page: scanning, search, walk-ins, classes and live counters."""
+    principal = current_principal()
+    label_pattern = None
+    if "badges.label" in current_app.view_functions:
+        label_pattern = url_for("badges.label", attendee_id=987654321)
+    return render_template("desk/page.html", station=principal.name, label_pattern=label_pattern,
+                           undo_seconds=int(UNDO_WINDOW.total_seconds()))
+
+
+def init_app(app) -> None:
+    """Register the desk page, its namespace and its signal receivers."""
+    app.register_blueprint(bp)
+    socketio.on_namespace(DeskNamespace(NAMESPACE))
+    checked_in.connect(_counters_changed)
+    attendee_registered.connect(_counters_changed)
