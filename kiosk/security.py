@@ -56,7 +56,8 @@ def check_csrf() -> None:
         return
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     expected = session.get("_csrf", "")
-    if not expected or not hmac.compare_digest(str(sent), expected):
+    # compare bytes: compare_digest refuses non-ASCII str, and a forged token may be anything
+    if not expected or not hmac.compare_digest(str(sent).encode("utf-8", "replace"), expected.encode()):
         raise ServiceError(
             "csrf_failed",
             "This form has expired. Please reload the page and try again.",
