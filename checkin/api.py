@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from kiosk.auth import require_role
+from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
@@ -70,9 +70,10 @@ def label_url(attendee_id: int) -> str | None:
 
 
 @bp.route("/scans", methods=["POST"])
+@role_required("desk", "zone")
 def post_scan():
     """Check in (desk) or log a zone visit (zone kiosk); idempotent on the scan id."""
-    principal = require_role("desk", "zone")
+    principal = current_principal()
     payload = json_body()
     scan = parse_scan(payload)
     db = get_db()
@@ -91,9 +92,9 @@ def post_scan():
 
 
 @bp.route("/attendees/search")
+@role_required("desk")
 def search_attendees():
     """Diacritic-insensitive name search for the desk (q= at least 2 letters)."""
-    require_role("desk")
     query = request.args.get("q", "")[:100]
     rows = attendees.search(get_db(), query, limit=request.args.get("limit", 20, type=int) or 20)
     # Desk staff see the full name to tell namesakes apart; public screens never do.
@@ -103,9 +104,10 @@ def search_attendees():
 
 
 @bp.route("/attendees/<int:attendee_id>/checkin", methods=["POST"])
+@role_required("desk")
 def check_in_attendee(attendee_id: int):
     """Check in a person found by name search; idempotent on ``id`` like a scan."""
-    principal = require_role("desk")
+    principal = current_principal()
     payload = json_body()
     scan_id = payload.get("id")
     if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
@@ -119,9 +121,10 @@ def check_in_attendee(attendee_id: int):
 
 
 @bp.route("/checkins/<int:attendee_id>/undo", methods=["POST"])
+@role_required("desk")
 def undo_check_in(attendee_id: int):
     """Undo a check-in made in the last 5 minutes."""
-    principal = require_role("desk")
+    principal = current_principal()
     scanning.undo_check_in(get_db(), attendee_id, principal.actor)
     checked_in.send(attendee_id=attendee_id, station=None, undone=True)
     return jsonify({"ok": True, "result": "undone", "attendee_id": attendee_id})
@@ -145,9 +148,10 @@ def _new_attendee(payload: dict) -> attendees.NewAttendee:
 
 
 @bp.route("/attendees", methods=["POST"])
+@role_required("desk")
 def register_walk_in():
     """Register a walk-in with consents, check them in, and say where the label is."""
-    principal = require_role("desk")
+    principal = current_principal()
     payload = json_body()
     data = _new_attendee(payload)
     check_now = bool_field(payload, "check_in", default=True)
@@ -164,18 +168,19 @@ def register_walk_in():
 
 
 @bp.route("/attendees/<int:attendee_id>/reissue", methods=["POST"])
+@role_required("desk")
 def reissue(attendee_id: int):
     """Lost badge: revoke the old token (it then scans as replaced_badge), issue a new one."""
-    principal = require_role("desk")
+    principal = current_principal()
     token = attendees.reissue_badge(get_db(), attendee_id, principal.actor)
     return jsonify({"ok": True, "attendee_id": attendee_id, "token": token,
                     "label_url": label_url(attendee_id)})
 
 
 @bp.route("/classes")
+@role_required("desk")
 def classes():
     """Every school class with its head count and how many are checked in."""
-    require_role("desk")
     return jsonify({"ok": True, "classes": scanning.list_classes(get_db())})
 
 
@@ -186,18 +191,19 @@ def _class_args(source: dict) -> tuple[str, str]:
 
 
 @bp.route("/classes/members")
+@role_required("desk")
 def class_members():
     """The attendees of one class (``?school=&class_name=``), for the desk to confirm."""
-    require_role("desk")
     school, class_name = _class_args(request.args.to_dict())
     return jsonify({"ok": True, "school": school, "class_name": class_name,
                     "members": scanning.class_members(get_db(), school, class_name)})
 
 
 @bp.route("/classes/checkin", methods=["POST"])
+@role_required("desk")
 def check_in_class():
     """Check in everyone of a class who is not in yet (one transaction)."""
-    principal = require_role("desk")
+    principal = current_principal()
     payload = json_body()
     school, class_name = _class_args(payload)
     station = station_of(payload, principal)
@@ -208,7 +214,7 @@ def check_in_class():
 
 
 @bp.route("/counters")
+@role_required("desk")
 def get_counters():
     """Registered and checked-in totals, and check-ins per desk station."""
-    require_role("desk")
     return jsonify({"ok": True, **counters(get_db())})

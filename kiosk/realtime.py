@@ -10,7 +10,10 @@ import logging
 from functools import wraps
 
 from flask import request
-from flask_socketio import Namespace, SocketIO, disconnect, join_room
+from flask_socketio import Namespace, SocketIO, join_room
+# python-socketio's own class: the builtin ConnectionRefusedError (an OSError)
+# is not recognised, so a refusal would be swallowed and the client let in.
+from socketio.exceptions import ConnectionRefusedError
 
 from .auth import allowed, resolve_principal
 from .db import get_db
@@ -19,6 +22,7 @@ from .errors import HTTP_MESSAGES, ServiceError
 log = logging.getLogger(__name__)
 
 socketio = SocketIO()
+SOCKET_TOKEN_KEY = "festival.socket_token"
 
 
 def error_payload(err: ServiceError) -> dict:
@@ -56,6 +60,9 @@ class StaffNamespace(Namespace):
 
     def on_connect(self, auth=None):
         principal = socket_principal(auth)
+        if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+            # Remembered for the per-event checks of a socket that connected with a token.
+            request.environ[SOCKET_TOKEN_KEY] = auth["token"]
         if principal is None:
             refuse("login_required", "Please sign in or pair this device first.")
         if not allowed(principal, self.roles):
@@ -68,15 +75,30 @@ class StaffNamespace(Namespace):
         """Hook for subclasses: join rooms, send the initial state."""
 
     def trigger_event(self, event, *args):
-        if event not in ("connect", "disconnect"):
-            principal = socket_principal()
-            if not allowed(principal, self.roles):
-                code = "login_required" if principal is None else "forbidden"
-                err = ServiceError(code, HTTP_MESSAGES[401 if principal is None else 403][1],
-                                   status=401 if principal is None else 403)
-                disconnect()
-                return error_payload(err)
+        if event not in ("connect", "disconnect") and args:
+            refusal = self._refusal(args[0])
+            if refusal is not None:
+                return refusal
         return super().trigger_event(event, *args)
+
+    def _refusal(self, sid):
+        """The error ack for an event from a socket that lost its role, else None.
+
+        python-socketio calls trigger_event before Flask-SocketIO pushes a
+        request context, so the check builds one from the handshake environ.
+        """
+        environ = self.socketio.server.get_environ(sid, namespace=self.namespace)
+        if not environ:
+            return None  # unknown socket: Flask-SocketIO ignores the event
+        with environ["flask.app"].request_context(environ):
+            principal = socket_principal({"token": environ.get(SOCKET_TOKEN_KEY)})
+            if allowed(principal, self.roles):
+                return None
+            status = 401 if principal is None else 403
+            payload = error_payload(ServiceError(
+                "login_required" if principal is None else "forbidden", HTTP_MESSAGES[status][1], status=status))
+        self.socketio.server.disconnect(sid, namespace=self.namespace)
+        return payload
 
 
 def staff_event(*roles: str):
@@ -119,6 +141,16 @@ class NoWebSocketCompression:
     def __call__(self, environ, start_response):
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.app(environ, start_response)
+
+
+def is_hub(app) -> bool:
+    """True unless this process is an edge node (NODE_ROLE=edge, docs/operations.md).
+
+    Background writers (coalescing publishers, the game clock, backups) start
+    only where this is true: an edge node shares the hub's database and
+    message queue, and a second copy of a writer would do its work twice.
+    """
+    return str(app.config.get("NODE_ROLE") or "hub").lower() != "edge"
 
 
 def init_app(app) -> None:
