@@ -1,5 +1,420 @@
-"""Leaderboards and stage screens (filled in by the leaderboard feature)."""
+"""Live leaderboards: board computation, the coalescing publisher and ``/public``.
+
+Boards (ids as used in rooms ``board:<id>``):
+
+- ``overall``: festival points from ``point_totals`` (index ``point_totals_rank``);
+- ``schools`` / ``classes``: average points per active member (a member with
+  points), or the sum (setting ``school_board_mode``), from ``board_group_totals``
+  which triggers keep in step with ``point_totals`` (migration m050);
+- ``zone:<id>``: points earned at one zone, from ``zone_totals`` (kept by
+  triggers on ``visits``, index ``zone_totals_rank``);
+- ``game:<id>`` and any other prefix a feature registers with
+  :func:`register_source` (the games feature builds its rows with
+  :func:`board_payload`).
+
+Public payloads carry no personal data: a person is shown by nickname only
+when ``consent_public = 1`` and ``nickname_hidden = 0``; everyone else is
+"Người chơi #1234" / "Player #1234" (a keyed hash of the id, not a token) or
+left out (setting ``anonymous_display`` = ``anonymous`` | ``hide``). Group
+boards name schools and classes, never people.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+
+from flask import current_app, has_app_context, request
+from flask_socketio import join_room, leave_room
+
+from .db import get_db, get_setting, open_db
+from .errors import ServiceError
+from .realtime import StaffNamespace, socketio
+from .signals import nickname_changed, points_changed, zone_visited
+
+NAMESPACE = "/public"
+MIN_INTERVAL_S = 0.25  # at most 4 pushes a second per board
+TICK_S = 0.05
+DEFAULT_SIZE = 10
+MAX_SIZE = 50
+MAX_SUBSCRIPTIONS = 16
+BOARD_ID = re.compile(r"^(overall|schools|classes|[a-z]+:[0-9]{1,9})$")
+
+_sources: dict = {}
+
+
+# --- public names -------------------------------------------------------------
+
+def _keyed(secret: str, kind: str, ident) -> str:
+    return hmac.new(secret.encode(), f"{kind}:{ident}".encode(), hashlib.sha256).hexdigest()
+
+
+def anonymous_number(secret: str, attendee_id: int) -> int:
+    """A stable 4-digit number for an attendee that reveals nothing (keyed hash)."""
+    return 1000 + int(_keyed(secret, "anon", attendee_id)[:8], 16) % 9000
+
+
+def public_entry(secret: str, attendee_id: int, nickname: str, consent_public, hidden) -> dict:
+    """How one person appears on a public board: a key for the screen's row,
+    and either the nickname or an anonymous label in both languages."""
+    key = "p" + _keyed(secret, "row", attendee_id)[:12]
+    if consent_public and not hidden:
+        return {"key": key, "name_vi": nickname, "name_en": nickname, "anonymous": False}
+    number = anonymous_number(secret, attendee_id)
+    return {"key": key, "name_vi": f"Người chơi #{number}", "name_en": f"Player #{number}",
+            "anonymous": True}
+
+
+def board_payload(board_id: str, title_vi: str, title_en: str, entries, limit: int = DEFAULT_SIZE,
+                  unit_vi: str = "điểm", unit_en: str = "points") -> dict:
+    """Build a board payload from ``entries``: (label, score, reached_at[, key]) tuples.
+
+    ``label`` is shown as is, so it must already be public (a nickname a player
+    chose for the game, or :func:`public_entry`'s name). Higher score first;
+    ties go to the earlier ``reached_at``. Keys default to a hash of the label.
+    Used by the games feature for ``game:<id>`` boards.
+    """
+    rows = []
+    for entry in entries:
+        label, score, reached = entry[0], entry[1], entry[2]
+        key = entry[3] if len(entry) > 3 else "g" + hashlib.sha256(str(label).encode()).hexdigest()[:12]
+        rows.append({"key": key, "name_vi": str(label), "name_en": str(label), "anonymous": False,
+                     "score": score, "_at": reached or ""})
+    rows.sort(key=lambda r: (-r["score"], r["_at"]))
+    return _finish(board_id, title_vi, title_en, rows[:limit], unit_vi, unit_en)
+
+
+def _finish(board_id, title_vi, title_en, rows, unit_vi="điểm", unit_en="points") -> dict:
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+        row.pop("_at", None)
+    return {"board": board_id, "title_vi": title_vi, "title_en": title_en,
+            "unit_vi": unit_vi, "unit_en": unit_en, "rows": rows}
+
+
+# --- boards from the database ---------------------------------------------------
+
+def board_settings(db) -> dict:
+    """The festival's board settings (stored in ``settings``), with safe defaults."""
+    anonymous = get_setting(db, "anonymous_display", "anonymous")
+    mode = get_setting(db, "school_board_mode", "average")
+    try:
+        size = max(3, min(MAX_SIZE, int(get_setting(db, "board_size", DEFAULT_SIZE))))
+    except (TypeError, ValueError):
+        size = DEFAULT_SIZE
+    return {"anonymous_display": anonymous if anonymous in ("anonymous", "hide") else "anonymous",
+            "school_board_mode": mode if mode in ("average", "sum") else "average",
+            "board_size": size}
+
+
+def _people(db, secret, sql, params, size) -> list[dict]:
+    rows = []
+    for r in db.execute(sql, params):
+        row = public_entry(secret, r["attendee_id"], r["nickname"], r["consent_public"], r["nickname_hidden"])
+        row["score"] = r["points"]
+        rows.append(row)
+    return rows[:size]
+
+
+def _visible_clause(settings) -> str:
+    # "hide" filters inside the index walk, so the LIMIT still stops it early.
+    if settings["anonymous_display"] == "hide":
+        return " AND a.consent_public = 1 AND a.nickname_hidden = 0"
+    return ""
+
+
+def overall_board(db, secret: str, settings: dict) -> dict:
+    """Top N festival points; walks ``point_totals_rank`` and stops at N rows."""
+    sql = ("SELECT t.attendee_id, t.points, a.nickname, a.consent_public, a.nickname_hidden "
+           "FROM point_totals t INDEXED BY point_totals_rank JOIN attendees a ON a.id = t.attendee_id "
+           "WHERE t.points > 0 AND a.purged_at IS NULL" + _visible_clause(settings) +
+           " ORDER BY t.points DESC, t.reached_at ASC LIMIT ?")
+    rows = _people(db, secret, sql, [settings["board_size"]], settings["board_size"])
+    return _finish("overall", "Bảng xếp hạng lễ hội", "Festival leaderboard", rows)
+
+
+def zone_board(db, secret: str, settings: dict, zone_id: int) -> dict | None:
+    """Top N points earned at one zone (``zone_totals_rank``); None for an unknown zone."""
+    zone = db.execute("SELECT name_vi, name_en FROM zones WHERE id = ?", [zone_id]).fetchone()
+    if zone is None:
+        return None
+    sql = ("SELECT z.attendee_id, z.points, a.nickname, a.consent_public, a.nickname_hidden "
+           "FROM zone_totals z INDEXED BY zone_totals_rank JOIN attendees a ON a.id = z.attendee_id "
+           "WHERE z.zone_id = ? AND z.points > 0 AND a.purged_at IS NULL" + _visible_clause(settings) +
+           " ORDER BY z.points DESC, z.reached_at ASC LIMIT ?")
+    rows = _people(db, secret, sql, [zone_id, settings["board_size"]], settings["board_size"])
+    return _finish(f"zone:{zone_id}", zone["name_vi"], zone["name_en"], rows)
+
+
+def group_board(db, settings: dict, by_class: bool) -> dict:
+    """Schools (or classes) ranked by average points per active member, or the sum.
+
+    Reads ``board_group_totals`` (one row per class), never the ledger.
+    """
+    average = settings["school_board_mode"] == "average"
+    group = "school_fold, class_name" if by_class else "school_fold"
+    score = "CAST(SUM(points) AS REAL) / SUM(active)" if average else "SUM(points)"
+    sql = (f"SELECT school_fold, MIN(school) AS school, MIN(class_name) AS class_name, "
+           f"{score} AS score, MAX(reached_at) AS reached_at, SUM(active) AS active "
+           f"FROM board_group_totals GROUP BY {group} HAVING SUM(active) > 0 "
+           f"ORDER BY score DESC, reached_at ASC LIMIT ?")
+    rows = []
+    for r in db.execute(sql, [settings["board_size"]]):
+        label = f"{r['school']} · {r['class_name']}" if by_class and r["class_name"] else r["school"]
+        ident = f"{r['school_fold']}|{r['class_name'] if by_class else ''}"
+        rows.append({"key": "s" + hashlib.sha256(ident.encode()).hexdigest()[:12],
+                     "name_vi": label, "name_en": label, "anonymous": False,
+                     "score": round(r["score"], 1) if average else r["score"], "members": r["active"]})
+    unit_vi, unit_en = ("điểm / người", "points each") if average else ("điểm", "points")
+    if by_class:
+        return _finish("classes", "Bảng xếp hạng lớp", "Class leaderboard", rows, unit_vi, unit_en)
+    return _finish("schools", "Bảng xếp hạng trường", "School leaderboard", rows, unit_vi, unit_en)
+
+
+def register_source(prefix: str, builder) -> None:
+    """Let a feature serve boards ``<prefix>:<id>``: ``builder(db, int_id) -> payload | None``.
+
+    The games feature registers ``"game"`` and calls ``mark_dirty("game:<id>")``
+    after each change; the publisher coalesces and pushes to ``board:game:<id>``.
+    """
+    _sources[prefix] = builder
+
+
+def compute_board(db, board_id: str, secret: str | None = None) -> dict | None:
+    """The current payload of ``board_id``, or None when there is no such board."""
+    secret = secret or current_app.config["SECRET_KEY"]
+    settings = board_settings(db)
+    if board_id == "overall":
+        return overall_board(db, secret, settings)
+    if board_id in ("schools", "classes"):
+        return group_board(db, settings, board_id == "classes")
+    prefix, _, ident = board_id.partition(":")
+    if prefix == "zone" and ident.isascii() and ident.isdigit():
+        return zone_board(db, secret, settings, int(ident))
+    builder = _sources.get(prefix)
+    if builder is not None and ident.isascii() and ident.isdigit():
+        return builder(db, int(ident))
+    return None
+
+
+def _signature(payload: dict | None) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
+# --- the coalescing publisher ----------------------------------------------------
+
+class BoardPublisher:
+    """Pushes changed boards to their rooms, at most once per ``MIN_INTERVAL_S`` each.
+
+    Signal receivers only mark boards dirty (cheap, inside the request). A
+    background task started once per process calls :meth:`flush` every
+    ``TICK_S``; tests call :meth:`flush` directly, with a fake ``clock``.
+    A board is recomputed only when dirty and watched, and pushed only when
+    its payload differs from the last one pushed.
+    """
+
+    def __init__(self, app, clock=time.monotonic):
+        self.app = app
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._dirty: set[str] = set()
+        self._last_push: dict[str, float] = {}
+        self._last_sig: dict[str, str] = {}
+        self._started = False
+        self._stopping = False
+        self.pushes = 0
+
+    def mark_dirty(self, *board_ids: str) -> None:
+        with self._lock:
+            self._dirty.update(board_ids)
+
+    def mark_watched_dirty(self, prefix: str = "") -> None:
+        """Mark every watched board (whose id starts with ``prefix``) dirty."""
+        self.mark_dirty(*[b for b in self.watched() if b.startswith(prefix)])
+
+    def watched(self) -> list[str]:
+        """Boards with at least one screen in their room on this process."""
+        server = socketio.server
+        if server is None:
+            return []
+        rooms = server.manager.rooms.get(NAMESPACE, {})
+        return [room[6:] for room, members in list(rooms.items())
+                if room and room.startswith("board:") and members]
+
+    def _is_watched(self, board_id: str, watched: set[str]) -> bool:
+        # With a message queue, screens may sit on other nodes: assume watched.
+        return board_id in watched or bool(self.app.config.get("MESSAGE_QUEUE"))
+
+    def _due(self) -> list[str]:
+        now = self.clock()
+        watched = set(self.watched())
+        due = []
+        with self._lock:
+            for board_id in list(self._dirty):
+                if not self._is_watched(board_id, watched):
+                    self._dirty.discard(board_id)
+                    self._last_sig.pop(board_id, None)
+                elif now - self._last_push.get(board_id, float("-inf")) >= MIN_INTERVAL_S:
+                    self._dirty.discard(board_id)
+                    due.append(board_id)
+        return due
+
+    def flush(self) -> int:
+        """Push every due board that changed; return how many pushes were sent."""
+        due = self._due()
+        if not due:
+            return 0
+        sent = 0
+        with self.app.app_context():
+            db = open_db(self.app.config["DATABASE"], self.app.config["SQLITE_SYNCHRONOUS"])
+            try:
+                for board_id in due:
+                    sent += self._push(db, board_id)
+            finally:
+                db.conn.close()
+        return sent
+
+    def _push(self, db, board_id: str) -> int:
+        try:
+            payload = compute_board(db, board_id, self.app.config["SECRET_KEY"])
+        except Exception:  # one broken board must not stop the others
+            self.app.logger.exception("board %s could not be computed", board_id)
+            return 0
+        sig = _signature(payload)
+        if payload is None or self._last_sig.get(board_id) == sig:
+            return 0
+        self._last_sig[board_id] = sig
+        self._last_push[board_id] = self.clock()
+        socketio.emit("board", payload, namespace=NAMESPACE, to=f"board:{board_id}")
+        self.pushes += 1
+        return 1
+
+    def remember(self, board_id: str, payload: dict | None) -> None:
+        """Note what a joining screen was sent, so an unchanged board is not re-pushed."""
+        if payload is not None and board_id not in self._last_sig:
+            self._last_sig[board_id] = _signature(payload)
+
+    def start(self) -> bool:
+        """Start the background loop once per process (False if already running)."""
+        with self._lock:
+            if self._started:
+                return False
+            self._started, self._stopping = True, False
+        socketio.start_background_task(self._run)
+        return True
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def _run(self) -> None:
+        while not self._stopping:
+            socketio.sleep(TICK_S)
+            try:
+                self.flush()
+            except Exception:  # the loop must outlive any one failure (locked DB, bad row)
+                self.app.logger.exception("board publisher flush failed")
+        with self._lock:
+            self._started = False
+
+
+def get_publisher(app=None) -> BoardPublisher:
+    """This app's publisher (one per app, so each test app has its own)."""
+    app = app or current_app._get_current_object()
+    publisher = app.extensions.get("festival_boards")
+    if publisher is None:
+        publisher = app.extensions["festival_boards"] = BoardPublisher(app)
+    return publisher
+
+
+def mark_dirty(*board_ids: str) -> None:
+    """For other features (games): these boards changed; push them soon."""
+    if has_app_context():
+        get_publisher().mark_dirty(*board_ids)
+
+
+def _points_changed(_sender=None, **_kwargs) -> None:
+    mark_dirty("overall", "schools", "classes")
+
+
+def _zone_visited(_sender=None, zone_id=None, **_kwargs) -> None:
+    if isinstance(zone_id, int):
+        mark_dirty(f"zone:{zone_id}")
+
+
+def _nickname_changed(_sender=None, **_kwargs) -> None:
+    if has_app_context():
+        get_publisher().mark_watched_dirty()
+
+
+# --- the /public namespace ---------------------------------------------------------
+
+def parse_board_ids(data) -> list[str]:
+    """Board ids from a ``subscribe`` payload. Raises ServiceError ``bad_board``."""
+    boards = data.get("boards") if isinstance(data, dict) else None
+    if not isinstance(boards, list) or len(boards) > MAX_SUBSCRIPTIONS or not all(
+            isinstance(b, str) and BOARD_ID.match(b) for b in boards):
+        raise ServiceError("bad_board", "Unknown board.")
+    return list(dict.fromkeys(boards))
+
+
+class PublicNamespace(StaffNamespace):
+    """``/public``: stage screens (paired stage devices, stage links, admins).
+
+    ``subscribe {boards: [...]}`` replaces the screen's board rooms and answers
+    with the current payload of each, so a (re)connecting screen is current at
+    once; afterwards ``board`` events arrive when a board changes.
+    """
+
+    roles = ("stage",)
+
+    def joined(self, principal, auth) -> None:
+        if principal.kind == "stage_link":
+            join_room(f"stage_link:{principal.id}")
+        publisher = get_publisher()
+        if not current_app.testing or current_app.config.get("BOARD_PUBLISHER_THREAD"):
+            publisher.start()
+
+    def on_subscribe(self, data=None):
+        boards = parse_board_ids(data)
+        db = get_db()
+        payloads = []
+        for board_id in boards:
+            payload = compute_board(db, board_id)
+            if payload is None:
+                raise ServiceError("bad_board", "Unknown board.")
+            payloads.append(payload)
+        sid = request.sid
+        server = socketio.server
+        for room in list(server.manager.get_rooms(sid, NAMESPACE)):
+            if room.startswith("board:") and room[6:] not in boards:
+                leave_room(room)
+        publisher = get_publisher()
+        for board_id, payload in zip(boards, payloads):
+            join_room(f"board:{board_id}")
+            publisher.remember(board_id, payload)
+        return {"ok": True, "boards": payloads}
+
+
+def kick_stage_link(link_id: int) -> None:
+    """Disconnect every screen opened from a stage link (after it is revoked)."""
+    server = socketio.server
+    if server is None:
+        return
+    for sid, _eio in list(server.manager.get_participants(NAMESPACE, f"stage_link:{link_id}")):
+        server.disconnect(sid, namespace=NAMESPACE)
 
 
 def init_app(app) -> None:
-    pass
+    socketio.on_namespace(PublicNamespace(NAMESPACE))
+    get_publisher(app)
+    points_changed.connect(_points_changed)
+    zone_visited.connect(_zone_visited)
+    nickname_changed.connect(_nickname_changed)
+    from . import dashboard, moderation, stage
+
+    stage.init_app(app)
+    dashboard.init_app(app)
+    moderation.init_app(app)
