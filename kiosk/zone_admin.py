@@ -162,6 +162,12 @@ def _item(table: str, item_id: int, code: str, message: str) -> dict:
     return dict(row)
 
 
+def _echo(form) -> dict:
+    """The posted fields, to show the form again after an error. A posted
+    ``id`` is never trusted: it would end up in the form's action URL."""
+    return {key: value for key, value in form.items() if key != "id"}
+
+
 @bp.route("/zones", methods=["GET", "POST"])
 @role_required("admin")
 def zones():
@@ -170,7 +176,7 @@ def zones():
         try:
             save_zone(get_db(), request.form, current_principal().actor)
         except ServiceError as exc:
-            return _page(error=exc, zone=dict(request.form), status=exc.status)
+            return _page(error=exc, zone=_echo(request.form), status=exc.status)
         return redirect(url_for("zone_admin.zones"))
     return _page()
 
@@ -196,7 +202,7 @@ def create_rule():
     try:
         save_rule(get_db(), request.form, current_principal().actor)
     except ServiceError as exc:
-        return _page(error=exc, rule=dict(request.form), status=exc.status)
+        return _page(error=exc, rule=_echo(request.form), status=exc.status)
     return redirect(url_for("zone_admin.zones"))
 
 
