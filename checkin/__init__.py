@@ -7,3 +7,9 @@ def init_app(app) -> None:
 
     app.register_blueprint(api.bp)
     desk.init_app(app)
+    from . import badges, cli, register, roster
+
+    badges.init_app(app)
+    app.register_blueprint(register.bp)
+    roster.init_app(app)
+    cli.init_app(app)

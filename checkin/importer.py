@@ -99,8 +99,10 @@ def decode(data) -> str:
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ServiceError("bad_encoding", "The file is not UTF-8 text. In Excel choose "
-                               "Save As > \"CSV UTF-8 (Comma delimited)\".") from None
+            raise ServiceError(
+                "bad_encoding",
+                "The file is not UTF-8 text. In Excel choose Save As, then 'CSV UTF-8 (Comma delimited)'.",
+            ) from None
     elif hasattr(data, "read"):
         return decode(data.read())
     return str(data).lstrip("\ufeff")
@@ -127,10 +129,10 @@ def resolve_columns(header: list[str], mapping: dict[str, str] | None) -> dict[s
                 break
         else:
             if name in (mapping or {}):
-                raise ServiceError("missing_column", "The file has no column \"%(header)s\" (mapped to %(field)s).",
+                raise ServiceError("missing_column", "The file has no column '%(header)s' (mapped to %(field)s).",
                                    header=mapping[name], field=name)
     if "full_name" not in columns:
-        raise ServiceError("missing_column", "The file needs a name column, e.g. \"Họ và tên\" or \"full_name\".")
+        raise ServiceError("missing_column", "The file needs a name column, e.g. 'Họ và tên' or 'full_name'.")
     return columns
 
 
@@ -169,7 +171,7 @@ def _row_to_attendee(cells: list[str], columns: dict[str, int], default_age_band
     if band_text:
         band = age_band_of(band_text)
         if band is None:
-            raise ServiceError("bad_age_band", "Unknown age group \"%(value)s\" (use u7, 7-15, 16-17, 18+ or an age).",
+            raise ServiceError("bad_age_band", "Unknown age group '%(value)s' (use u7, 7-15, 16-17, 18+ or an age).",
                                value=band_text[:20])
     elif default_age_band:
         band = default_age_band
@@ -179,7 +181,7 @@ def _row_to_attendee(cells: list[str], columns: dict[str, int], default_age_band
     for name in CONSENTS:
         value = parse_bool(cell(name))
         if value is None:
-            raise ServiceError("bad_consent", "Consent cells must be yes/no (có/không, 1/0, x); got \"%(value)s\".",
+            raise ServiceError("bad_consent", "Consent cells must be yes/no (có/không, 1/0, x); got '%(value)s'.",
                                value=cell(name)[:20])
         consents[name] = value
     data = NewAttendee(full_name=cell("full_name"), age_band=band, nickname=cell("nickname") or None,
