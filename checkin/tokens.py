@@ -26,7 +26,10 @@ def check_symbol(data: str) -> str:
 
 
 def new_token() -> str:
-    data = "".join(secrets.choice(ALPHABET) for _ in range(DATA_LENGTH))
+    # One draw of 85 bits, cut into 17 five-bit digits (17 secrets.choice calls
+    # were a third of a 20,000-row import's time).
+    bits = secrets.randbits(DATA_LENGTH * 5)
+    data = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(DATA_LENGTH))
     return data + check_symbol(data)
 
 
