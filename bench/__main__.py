@@ -1,0 +1,85 @@
+"""``python -m bench [--quick | --smoke] [--only scan,boards,fanout,badges] [--out PATH]``
+
+Runs the benchmarks, writes the Markdown report (default docs/benchmarks.md)
+and the raw figures as JSON beside it (same name, .json).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kiosk.serving import raise_open_file_limit
+
+from . import machine, report
+from .modes import MODES, PARTS
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes: only checks that the harness works")
+    parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ",".join(PARTS))
+    parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md", help="Markdown report path")
+    args = parser.parse_args(argv)
+    args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in args.parts if p not in PARTS]
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(unknown)}")
+    args.mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    return args
+
+
+def run_part(part: str, cfg: dict, workdir: Path, log):
+    if part == "scan":
+        from . import scan
+        return scan.run(cfg, workdir, log)
+    if part == "boards":
+        from . import boards
+        return boards.run(cfg, workdir, log)
+    if part == "fanout":
+        from . import fanout
+        return fanout.run(cfg, workdir, log)
+    from . import badges
+    return badges.run(cfg["badges_quick"], log)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    raise_open_file_limit()
+    cfg = MODES[args.mode]
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
+    began = time.time()
+    results = {"mode": args.mode, "config": cfg, "parts": args.parts, "machine": machine.describe(),
+               "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "errors": {}}
+    for part in args.parts:
+        log(f"== {part} ({args.mode})")
+        with tempfile.TemporaryDirectory(prefix=f"bench-{part}-") as tmp:
+            try:
+                results[part] = run_part(part, cfg, Path(tmp), log)
+            except Exception as exc:  # one broken part must not lose the others' figures
+                traceback.print_exc()
+                results["errors"][part] = f"{type(exc).__name__}: {exc}"[:500]
+    results["machine"]["socket.io (node)"] = machine.describe()["socket.io (node)"]
+    results["seconds"] = time.time() - began
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report.render(results), encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str),
+                                             encoding="utf-8")
+    log(f"wrote {args.out} and {args.out.with_suffix('.json').name} in {results['seconds']:.0f} s")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

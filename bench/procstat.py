@@ -1,0 +1,51 @@
+"""Reading a process's CPU time and memory from /proc (Linux only)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # fields[0] is the state (field 3 of stat); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of the process in MiB."""
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return round(pages * _PAGE / 1024 / 1024, 1)
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process."""
+    kids: list[int] = []
+    task_dir = Path(f"/proc/{pid}/task")
+    try:
+        for task in task_dir.iterdir():
+            text = (task / "children").read_text().split()
+            kids.extend(int(k) for k in text)
+    except OSError:
+        pass
+    return kids
+
+
+class CpuMeter:
+    """CPU seconds used by a process between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.begin = 0.0
+        self.used = 0.0
+
+    def start(self) -> "CpuMeter":
+        self.begin = cpu_seconds(self.pid)
+        return self
+
+    def stop(self) -> float:
+        self.used = cpu_seconds(self.pid) - self.begin
+        return self.used
