@@ -155,12 +155,15 @@ def group_board(db, settings: dict, by_class: bool) -> dict:
     Reads ``board_group_totals`` (one row per class), never the ledger.
     """
     average = settings["school_board_mode"] == "average"
-    group = "school_fold, class_name" if by_class else "school_fold"
-    score = "CAST(SUM(points) AS REAL) / SUM(active)" if average else "SUM(points)"
-    sql = (f"SELECT school_fold, MIN(school) AS school, MIN(class_name) AS class_name, "
-           f"{score} AS score, MAX(reached_at) AS reached_at, SUM(active) AS active "
-           f"FROM board_group_totals GROUP BY {group} HAVING SUM(active) > 0 "
-           f"ORDER BY score DESC, reached_at ASC LIMIT ?")
+    score = "avg_score" if average else "points"
+    # Both tables are kept by triggers; the partial indexes on (score, reached_at)
+    # make this a range read of board_size rows, never a GROUP BY.
+    if by_class:
+        sql = (f"SELECT school_fold, school, class_name, {score} AS score, reached_at, active "
+               f"FROM board_group_totals WHERE active > 0 ORDER BY {score} DESC, reached_at ASC LIMIT ?")
+    else:
+        sql = (f"SELECT school_fold, school, '' AS class_name, {score} AS score, reached_at, active "
+               f"FROM board_school_totals WHERE active > 0 ORDER BY {score} DESC, reached_at ASC LIMIT ?")
     rows = []
     for r in db.execute(sql, [settings["board_size"]]):
         label = f"{r['school']} · {r['class_name']}" if by_class and r["class_name"] else r["school"]
