@@ -1,0 +1,202 @@
+"""Live-game scoring, ranking and standings.
+
+The formulas at the top are pure functions; the standings at the bottom read
+the game's rows (public names, reveal summaries, podium). The formulas are documented in docs/games.md ("Scoring"); the tests pin them.
+
+Speed mode: a correct answer earns ``SPEED_BASE`` plus up to ``SPEED_BONUS``
+for speed, ``500 + round(500 × (1 − elapsed / limit))``; a wrong or missing
+answer earns 0. Accuracy-first mode: ``ACCURACY_POINTS`` per correct answer;
+speed only breaks ties (total time of correct answers, lower first).
+With the streak bonus on, each consecutive correct answer after the first
+adds ``STREAK_STEP`` more, capped at ``STREAK_CAP``.
+"""
+from __future__ import annotations
+
+import json
+
+MODES = ("speed", "accuracy")
+SPEED_BASE = 500
+SPEED_BONUS = 500
+ACCURACY_POINTS = 1000
+STREAK_STEP = 100
+STREAK_CAP = 300
+# A badge holder's game score becomes festival points at this rate (floor).
+LEDGER_DIVISOR = 100
+
+
+def streak_bonus(streak_before: int) -> int:
+    """Bonus for a correct answer given ``streak_before`` correct answers in a row before it.
+
+    The first correct answer of a run earns nothing extra, the second +100,
+    the third +200, the fourth and later +300.
+    """
+    return min(STREAK_STEP * max(0, streak_before), STREAK_CAP)
+
+
+def answer_points(mode: str, correct: bool, elapsed_ms: int, limit_ms: int,
+                  streak_before: int = 0, streak_on: bool = False) -> int:
+    """Points for one answer.
+
+    ``elapsed_ms`` is measured by the server from the question's start; it is
+    clamped to ``0..limit_ms`` so rounding or the network allowance never
+    gives more than the maximum or less than the base. Raises ValueError for
+    an unknown mode or a non-positive limit.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    if limit_ms <= 0:
+        raise ValueError("limit_ms must be positive")
+    if not correct:
+        return 0
+    if mode == "speed":
+        elapsed = min(max(elapsed_ms, 0), limit_ms)
+        points = SPEED_BASE + round(SPEED_BONUS * (1 - elapsed / limit_ms))
+    else:
+        points = ACCURACY_POINTS
+    if streak_on:
+        points += streak_bonus(streak_before)
+    return points
+
+
+def rank_key(mode: str, player: dict) -> tuple:
+    """Sort key for a player row (best first).
+
+    Both modes: higher ``score`` first. Accuracy mode then lower
+    ``total_time_ms`` (time spent on correct answers). Then whoever reached
+    their score first (``reached_at``), then the join order (``id``) so the
+    order is total and stable.
+    """
+    if mode == "accuracy":
+        return (-player["score"], player["total_time_ms"], player["reached_at"], player["id"])
+    return (-player["score"], player["reached_at"], player["id"])
+
+
+def rank_players(mode: str, players: list[dict]) -> list[dict]:
+    """Return ``players`` sorted best first, each with ``rank`` (1-based) and
+    ``gap`` (points behind the player just ahead; 0 for the leader)."""
+    ordered = sorted(players, key=lambda p: rank_key(mode, p))
+    previous = None
+    for position, player in enumerate(ordered, start=1):
+        player["rank"] = position
+        player["gap"] = 0 if previous is None else previous["score"] - player["score"]
+        previous = player
+    return ordered
+
+
+def ledger_points(score: int) -> int:
+    """Festival points for a badge holder's final game score (score // 100, never negative)."""
+    return max(0, int(score)) // LEDGER_DIVISOR
+
+
+# ------------------------------------------------------------------ standings
+# Reads over a game's rows. Player entries use the short keys of the socket
+# protocol (docs/games.md): "no" player number, "nm" public name or None
+# (screens show "Người chơi #no / Player #no"), "sc" score.
+
+TOP_N = 5
+PODIUM_N = 3
+
+_PLAYER_COLUMNS = (
+    "SELECT p.id, p.num, p.nickname, p.hidden, p.attendee_id, p.score, p.streak, p.correct_count, "
+    "p.total_time_ms, p.reached_at, a.nickname AS badge_nickname, a.consent_public, a.nickname_hidden "
+    "FROM players p LEFT JOIN attendees a ON a.id = p.attendee_id ")
+
+
+def public_name(row) -> str | None:
+    """The name a public screen may show for a player row, or None.
+
+    Badge holders show their festival nickname only with public-display
+    consent and an unhidden nickname; walk-ups chose a filtered nickname
+    themselves. A name the host hid is never shown.
+    """
+    if row["hidden"]:
+        return None
+    if row["attendee_id"] is not None:
+        if row["consent_public"] == 1 and row["nickname_hidden"] == 0:
+            return row["badge_nickname"]
+        return None
+    return row["nickname"]
+
+
+def entry(row) -> dict:
+    """A compact public entry: player number, public name (or None) and score."""
+    return {"no": row["num"], "nm": public_name(row), "sc": row["score"]}
+
+
+def standings(db, game: dict) -> list[dict]:
+    """Every active player of ``game`` best first, with ``rank`` and ``gap``."""
+    rows = [dict(r) for r in db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0",
+                                        [game["id"]]).fetchall()]
+    return rank_players(game["mode"], rows)
+
+
+def own_standing(db, game: dict, player: dict) -> dict:
+    """One player's score, rank, gap to the player just ahead and the player count.
+
+    Counted in SQL so a reconnect storm of 2,000 phones does not rank the
+    whole game 2,000 times.
+    """
+    p = db.execute("SELECT * FROM players WHERE id = ?", [player["id"]]).fetchone()
+    if game["mode"] == "accuracy":
+        ahead = ("(score > :s OR (score = :s AND (total_time_ms < :t OR (total_time_ms = :t AND "
+                 "(reached_at < :r OR (reached_at = :r AND id < :id))))))")
+    else:
+        ahead = "(score > :s OR (score = :s AND (reached_at < :r OR (reached_at = :r AND id < :id))))"
+    row = db.execute(
+        f"SELECT COUNT(*) AS ahead, MIN(score) AS next_score, "
+        f"(SELECT COUNT(*) FROM players WHERE game_id = :g AND removed = 0) AS players "
+        f"FROM players WHERE game_id = :g AND removed = 0 AND {ahead}",
+        {"s": p["score"], "t": p["total_time_ms"], "r": p["reached_at"], "id": p["id"],
+         "g": game["id"]}).fetchone()
+    gap = 0 if row["next_score"] is None else row["next_score"] - p["score"]
+    return {"sc": p["score"], "rk": row["ahead"] + 1, "gap": gap, "n": row["players"],
+            "stk": p["streak"]}
+
+
+def spread(db, game_id: int, idx: int, options: int) -> list[int]:
+    """How many active players chose each option of question ``idx``."""
+    counts = [0] * options
+    for row in db.execute("SELECT a.choice FROM game_answers a JOIN players p ON p.id = a.player_id "
+                          "WHERE a.game_id = ? AND a.idx = ? AND p.removed = 0", [game_id, idx]):
+        for i in json.loads(row["choice"]):
+            if 0 <= i < options:
+                counts[i] += 1
+    return counts
+
+
+def reveal_summary(db, game: dict, idx: int) -> dict:
+    """What a closed question reveals.
+
+    ``{"kind": "reveal", "game", "i", "skipped", "correct", "spread",
+    "answered", "top" (5 entries), "results": {player_id: {"ok", "pts",
+    "sc", "rk", "gap", "n", "stk" (streak)}}}``; ``ok`` is None for a player who did
+    not answer.
+    """
+    from . import questions
+
+    gq = db.execute("SELECT * FROM game_questions WHERE game_id = ? AND idx = ?", [game["id"], idx]).fetchone()
+    q = questions.get_question(db, gq["question_id"])
+    answers = {r["player_id"]: r for r in db.execute(
+        "SELECT player_id, correct, points FROM game_answers WHERE game_id = ? AND idx = ?", [game["id"], idx])}
+    ranked = standings(db, game)
+    results = {}
+    for p in ranked:
+        a = answers.get(p["id"])
+        results[p["id"]] = {"ok": None if a is None else bool(a["correct"]),
+                            "pts": 0 if a is None or gq["skipped"] else a["points"],
+                            "sc": p["score"], "rk": p["rank"], "gap": p["gap"], "n": len(ranked),
+                            "stk": p["streak"]}
+    counts = spread(db, game["id"], idx, len(q["options"]))
+    return {"kind": "reveal", "game": game, "i": idx, "skipped": bool(gq["skipped"]),
+            "correct": list(q["correct"]), "spread": counts,
+            "answered": sum(1 for pid in answers if pid in results),
+            "top": [entry(p) for p in ranked[:TOP_N]], "results": results,
+            "explain": questions.explain(q)}
+
+
+def final_podium(db, game: dict) -> dict:
+    """The podium (top 3 entries) and every player's final standing."""
+    ranked = standings(db, game)
+    return {"podium": [entry(p) for p in ranked[:PODIUM_N]],
+            "results": {p["id"]: {"sc": p["score"], "rk": p["rank"], "gap": p["gap"], "n": len(ranked)}
+                        for p in ranked}}
