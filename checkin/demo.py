@@ -115,7 +115,9 @@ def build_demo(path: str | Path, seed: int = 2025, fresh: bool = False,
         migrate(db)
         created = db.execute("SELECT COUNT(*) FROM zones").fetchone()[0] == 0
         if created:
-            _fill(db, random.Random(seed))
+            rng = random.Random(seed)
+            _fill(db, rng)
+            _activity(db, rng)
         password = admin_password or secrets.token_urlsafe(9)
         if db.execute("SELECT 1 FROM staff WHERE username = 'admin'").fetchone():
             set_staff_password(db, "admin", password)
@@ -136,6 +138,29 @@ def _fill(db, rng: random.Random) -> None:
             data = validate(demo_attendee(rng, SCHOOLS[i % len(SCHOOLS)], fixed))
             attendee_id = insert_attendee(db, data, "demo", "demo", stamp)
             issue_badge(db, attendee_id, "demo", stamp)
+
+
+def _activity(db, rng: random.Random) -> None:
+    """A festival already under way: two thirds checked in, zone visits and
+    points through the real services, so boards and the dashboard show life.
+    Visits are spread over the last two hours (outside every cooldown)."""
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk import zones
+
+    from .scanning import check_in
+
+    zone_ids = [r[0] for r in db.execute("SELECT id FROM zones WHERE active ORDER BY sort, id")]
+    people = [dict(r) for r in db.execute("SELECT * FROM attendees ORDER BY id")]
+    start = datetime.now(timezone.utc) - timedelta(hours=2)
+    with transaction(db):
+        for person in rng.sample(people, k=len(people) * 2 // 3):
+            check_in(db, person, "demo", "Bàn 1 / Desk 1", method="demo")
+            visited = rng.sample(zone_ids, k=rng.randint(0, len(zone_ids)))
+            for step, zone_id in enumerate(sorted(visited)):
+                at = start + timedelta(minutes=15 * step + rng.randint(0, 14))
+                zones.visit(db, person, zone_id, f"demo-{person['id']}-{zone_id}", "demo",
+                            at=at.isoformat(timespec="milliseconds"))
 
 
 BAD_ROWS = [
