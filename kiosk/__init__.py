@@ -70,8 +70,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     checkin.init_app(app)
     games.init_app(app)
 
-    from . import cli
+    from . import cli, ops_cli
 
     cli.init_app(app)
+    ops_cli.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
     return app

@@ -90,20 +90,39 @@ def init_command(username, password):
 @click.option("--db", "db_path", default=None, help="The festival's SQLite file.")
 @click.option("--async-mode", type=click.Choice(["eventlet", "gevent", "threading"]), default=None,
               help="Socket.IO async mode (default: the ASYNC_MODE setting, eventlet).")
-def serve_command(host, port, db_path, async_mode):
+@click.option("--https", "use_https", is_flag=True,
+              help="Serve HTTPS with a local certificate (kiosk cameras need it on the LAN).")
+@click.option("--message-queue", default=None, metavar="redis://HOST:PORT/N",
+              help="Join a Redis message queue so edge nodes ('festival node') reach the same clients.")
+def serve_command(host, port, db_path, async_mode, use_https, message_queue):
     """Serve the hub with gunicorn and one async worker."""
-    from .serving import exec_gunicorn, gunicorn_argv, print_addresses
+    from .node import apply_environment, hub_environment, ping_message_queue
+    from .serving import exec_gunicorn, gunicorn_argv, print_addresses, print_tls_help, tls_arguments
 
     use_database(db_path)
     app = _create_app()  # runs pending migrations once, before the worker starts
     mode = async_mode or app.config["ASYNC_MODE"]
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
-    print_addresses(host, port)
-    exec_gunicorn(gunicorn_argv(host, port, mode))
+    try:
+        if message_queue:
+            ping_message_queue(message_queue)
+        apply_environment(hub_environment(message_queue))
+    except (ValueError, ConnectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    extra = tls_arguments(app.instance_path) if use_https else []
+    print_addresses(host, port, "https" if use_https else "http")
+    if use_https:
+        print_tls_help(app.instance_path, host, port)
+    exec_gunicorn(gunicorn_argv(host, port, mode, extra=extra))
 
 
 def init_app(app) -> None:
     app.cli.add_command(init_command)
+
+
+from .ops_cli import register_commands as _register_ops_commands  # noqa: E402 - needs main
+
+_register_ops_commands(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

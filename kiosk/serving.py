@@ -45,6 +45,25 @@ def print_addresses(host: str, port: int, scheme: str = "http") -> None:
             click.echo(f"  other devices on the venue network: {scheme}://{address}:{port}/")
 
 
+def tls_arguments(instance_path: str) -> list[str]:
+    """gunicorn's --certfile/--keyfile for the local certificate (made if needed, kiosk/tls.py)."""
+    from .tls import ensure_certificates
+
+    files = ensure_certificates(instance_path)
+    return ["--certfile", str(files.cert), "--keyfile", str(files.key)]
+
+
+def print_tls_help(instance_path: str, host: str, port: int) -> None:
+    """Say where the CA certificate is, for the organiser to install on kiosks."""
+    from .tls import ca_cert_path, fingerprint
+
+    ca = ca_cert_path(instance_path)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"  kiosks must trust this certificate authority once: {ca}")
+    click.echo(f"  (download it on a kiosk from https://{local}:{port}/ca.crt or the LAN address; "
+               f"SHA-256 {fingerprint(ca)})")
+
+
 def exec_gunicorn(argv: list[str]) -> None:
     """Replace this process with gunicorn (signals then reach it directly)."""
     raise_open_file_limit()

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import requests
@@ -28,18 +29,22 @@ class LiveServer:
     """
 
     def __init__(self, instance: Path, database: Path, port: int | None = None,
-                 worker: str = "eventlet", env: dict | None = None):
+                 worker: str = "eventlet", env: dict | None = None,
+                 extra_args: list[str] | None = None, https: bool = False):
         self.instance = Path(instance)
         self.database = Path(database)
         self.port = port or free_port()
         self.worker = worker
         self.extra_env = env or {}
+        # e.g. ["--certfile", …, "--keyfile", …] with https=True (tests/test_tls.py)
+        self.extra_args = list(extra_args or [])
+        self.https = https
         self.proc: subprocess.Popen | None = None
         self.log_path = self.instance / f"gunicorn-{self.port}.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.https else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> "LiveServer":
         env = dict(os.environ)
@@ -56,6 +61,7 @@ class LiveServer:
                "--worker-connections", "3000", "kiosk:create_app()"]
         if self.worker == "gthread":
             cmd += ["--threads", "50"]
+        cmd[cmd.index("kiosk:create_app()"):cmd.index("kiosk:create_app()")] = self.extra_args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -64,7 +70,11 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                with warnings.catch_warnings():
+                    # https=True: the test's own CA is checked by the test, not here
+                    warnings.simplefilter("ignore")
+                    ok = requests.get(self.url + "/healthz", timeout=1, verify=False).status_code == 200
+                if ok:
                     return self
             except requests.RequestException:
                 time.sleep(0.1)
