@@ -7,12 +7,20 @@ import socket
 import sys
 from pathlib import Path
 
+import warnings
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from .auth import create_staff, set_staff_password
 from .db import get_db, migrate
+
+
+# Importing eventlet prints a deprecation banner on every command. The choice
+# of eventlet (and the way off it: --async-mode) is documented; an organiser
+# typing `festival demo` need not read it.
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
 
 def _create_app():
