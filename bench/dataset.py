@@ -12,7 +12,7 @@ import random
 import shutil
 from pathlib import Path
 
-from checkin.tokens import new_token
+from kiosk.tokens import new_token
 from kiosk.db import migrate, now, open_db
 from kiosk.devices import create_device, pair_device
 from kiosk.text import fold, name_sort_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from checkin.tokens import new_token
+from kiosk.tokens import new_token
 
 from . import commitcost, dataset, httpload
 from .procstat import CpuMeter

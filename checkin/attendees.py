@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk import nicknames, tokens
 from kiosk.audit import audit
 from kiosk.db import now, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.text import clean, fold, name_sort_key
-
-from kiosk import nicknames
-
-from . import tokens
 
 AGE_BANDS = ("u7", "7-15", "16-17", "18+")
 MINOR_BANDS = ("u7", "7-15")  # under 16: a guardian must consent too

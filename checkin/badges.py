@@ -18,7 +18,7 @@ from kiosk.security import rate_limit
 from kiosk.text import clean, fold, given_name
 
 from .attendees import get_attendee, live_token, lookup_badge
-from .tokens import pretty
+from kiosk.tokens import pretty
 
 bp = Blueprint("badges", __name__)
 

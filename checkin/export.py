@@ -14,7 +14,7 @@ import io
 from kiosk.audit import audit
 from kiosk.db import transaction
 
-from .tokens import pretty
+from kiosk.tokens import pretty
 
 COLUMNS = ["id", "full_name", "nickname", "age_band", "school", "class", "source",
            "consent_child", "consent_guardian", "consent_public", "consent_photo",

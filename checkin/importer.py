@@ -20,7 +20,7 @@ from kiosk.errors import ServiceError
 from kiosk.i18n import translate
 from kiosk.text import clean, fold, name_sort_key
 
-from . import tokens
+from kiosk import tokens
 from .attendees import AGE_BANDS, NewAttendee, validate
 
 # field -> header names that map to it by default (compared folded, without punctuation)

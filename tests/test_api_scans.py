@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checkin import tokens
+from kiosk import tokens
 from checkin.attendees import reissue_badge
 from tests.conftest import csrf, post_json
 

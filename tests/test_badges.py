@@ -5,7 +5,7 @@ import pytest
 
 from checkin.attendees import reissue_badge
 from checkin.badges import badge_url
-from checkin.tokens import pretty
+from kiosk.tokens import pretty
 
 
 def test_phone_page_shows_nickname_qr_and_token_but_nothing_private(client, make_attendee):

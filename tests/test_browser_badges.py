@@ -3,7 +3,7 @@ and every QR on it decodes, in the browser, to that attendee's badge."""
 import pytest
 
 from checkin.demo import build_demo
-from checkin.tokens import extract
+from kiosk.tokens import extract
 from kiosk.db import open_db
 from tests.support.live import LiveServer
 from tests.support.qrdecode import decode_qr_codes

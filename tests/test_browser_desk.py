@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 
 from checkin.attendees import NewAttendee, create_attendee
-from checkin.tokens import new_token
+from kiosk.tokens import new_token
 from kiosk.db import open_db
 from tests.conftest import CHROMIUM
 from tests.support import fakecam

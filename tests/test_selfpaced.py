@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from checkin import tokens
+from kiosk import tokens
 from games import selfpaced as S
 from games.questions import get_question
 from kiosk import badgecheck

@@ -1,5 +1,5 @@
 """Badge tokens: randomness, format and the check symbol."""
-from checkin import tokens
+from kiosk import tokens
 
 
 def test_token_shape():
