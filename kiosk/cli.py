@@ -121,6 +121,8 @@ def serve_command(host, port, db_path, async_mode, use_https, message_queue):
     print_addresses(host, port, "https" if use_https else "http")
     if use_https:
         print_tls_help(app.instance_path, host, port)
+        # Over HTTPS the staff session cookie must never travel in clear text.
+        os.environ["FESTIVAL_SESSION_COOKIE_SECURE"] = "true"
     exec_gunicorn(gunicorn_argv(host, port, mode, extra=extra))
 
 
