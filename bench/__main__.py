@@ -1,4 +1,4 @@
-"""``python -m bench [--quick | --smoke] [--only scan,boards,fanout,badges] [--out PATH]``
+"""``python -m bench [--quick | --smoke] [--only scan,boards,fanout,badges] [--players N,N] [--out PATH]``
 
 Runs the benchmarks, writes the Markdown report (default docs/benchmarks.md)
 and the raw figures as JSON beside it (same name, .json).
@@ -28,6 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     size.add_argument("--quick", action="store_true", help="smaller sizes, about a minute")
     size.add_argument("--smoke", action="store_true", help="tiny sizes: only checks that the harness works")
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ",".join(PARTS))
+    parser.add_argument("--players", default=None,
+                        help="fan-out player counts, comma-separated (e.g. 500,1000,2000); overrides the mode's")
     parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md", help="Markdown report path")
     args = parser.parse_args(argv)
     args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -35,6 +37,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown part(s): {', '.join(unknown)}")
     args.mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    args.player_counts = None
+    if args.players is not None:
+        try:
+            args.player_counts = [int(n) for n in args.players.split(",") if n.strip()]
+        except ValueError:
+            parser.error("--players takes whole numbers separated by commas")
+        if not args.player_counts or any(not 1 <= n <= 5000 for n in args.player_counts):
+            parser.error("--players takes counts from 1 to 5000")
     return args
 
 
@@ -55,7 +65,9 @@ def run_part(part: str, cfg: dict, workdir: Path, log):
 def main(argv=None) -> int:
     args = parse_args(argv)
     raise_open_file_limit()
-    cfg = MODES[args.mode]
+    cfg = dict(MODES[args.mode])
+    if args.player_counts:
+        cfg["players"] = args.player_counts
 
     def log(message: str) -> None:
         print(message, flush=True)

@@ -129,11 +129,13 @@ def render(results: dict) -> str:
         lines += ["> This is not the full run: sizes are smaller than the goals name, so ratios and verdicts "
                   "are indicative only.", ""]
     lines += ["How to run: `python -m bench` (full, about 10 minutes; on a quiet machine), `--quick` (about "
-              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges`, `--out PATH`. "
+              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges`, `--players 500,1000,2000` "
+              "(fan-out sizes), `--out PATH`; `python -m bench.livecost` times the live game's own code "
+              "without sockets. "
               "The first run builds the large databases into `bench/.cache/` and runs `npm install` in "
               "`bench/reference/`; later runs reuse both. The hub's settings come from the environment as usual, "
               "so `FESTIVAL_SQLITE_SYNCHRONOUS=NORMAL python -m bench --only fanout` measures the same "
-              "hub with a cheaper commit.", ""]
+              "hub with a cheaper commit (`FESTIVAL_GAME_SYNCHRONOUS=FULL` puts the fsync back on answers).", ""]
     lines += _machine(results["machine"]) + _goals(results)
     renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges}
     for part, fn in renderers.items():

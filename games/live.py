@@ -167,14 +167,16 @@ def join_with_badge(db, code, attendee_id: int, now: float) -> dict:
 def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: float) -> dict:
     token = secrets.token_urlsafe(18)
     with transaction(db):
-        row = db.execute("SELECT COUNT(*) AS n, COALESCE(MAX(num), 0) AS top FROM players "
-                         "WHERE game_id = ?", [game["id"]]).fetchone()
-        if row["n"] >= MAX_PLAYERS:
+        # Numbers run 1, 2, 3 … per game (purged players keep theirs used), so
+        # the highest number is the count of players ever joined: an index read.
+        top = db.execute("SELECT COALESCE(MAX(num), 0) FROM players WHERE game_id = ?", [game["id"]]).fetchone()[0]
+        if top >= MAX_PLAYERS:
             raise ServiceError("game_full", "This game is full.", status=409)
+        rank, gap = scoring.placed_last(db, game["id"])
         cur = db.execute(
-            "INSERT INTO players (game_id, num, attendee_id, nickname, rejoin_hash, reached_at, joined_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [game["id"], row["top"] + 1, attendee_id, nickname, hash_secret(token), now, now])
+            "INSERT INTO players (game_id, num, attendee_id, nickname, rejoin_hash, reached_at, joined_at, "
+            "rank, gap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [game["id"], top + 1, attendee_id, nickname, hash_secret(token), now, now, rank, gap])
         player = dict(db.execute("SELECT * FROM players WHERE id = ?", [cur.lastrowid]).fetchone())
     return {"player": player, "token": token, "game": game}
 
@@ -204,13 +206,13 @@ def hide_player(db, game_id: int, player_id: int, hidden: bool = True) -> dict:
 
 
 def remove_player(db, game_id: int, player_id: int) -> dict:
-    """Remove a player: their token stops working and they leave every ranking.
-
-    Raises ``unknown_player``.
+    """Remove a player: their token stops working and they leave every ranking
+    (the others' stored ranks are recomputed). Raises ``unknown_player``.
     """
     with transaction(db):
         _player(db, game_id, player_id)
-        db.execute("UPDATE players SET removed = 1 WHERE id = ?", [player_id])
+        db.execute("UPDATE players SET removed = 1, rank = NULL WHERE id = ?", [player_id])
+        scoring.store_ranks(db, _game(db, game_id))
         return _player(db, game_id, player_id)
 
 
@@ -300,9 +302,12 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
     """Record a player's one answer to question ``idx`` (server-timed).
 
     Returns ``{"ok": True, "i", "ms" (server-measured elapsed), "replayed",
-    "all_answered", "game_id"}``; correctness and points stay hidden until
-    the reveal. The same ``client_id`` again returns the stored answer with
-    ``replayed`` true. Raises ``bad_answer``, ``bad_choice``,
+    "all_answered", "game_id"}``, plus the player's ``standing`` (as
+    :func:`games.scoring.own_standing`) for a new answer; correctness and
+    points stay hidden until the reveal. The same ``client_id`` again
+    returns the stored answer with ``replayed`` true. The cost does not grow
+    with the players: a few indexed reads and one insert (the answered
+    counter is kept by a trigger). Raises ``bad_answer``, ``bad_choice``,
     ``already_answered``, ``paused``, ``not_open``, ``too_late``.
     """
     if not isinstance(idx, int) or isinstance(idx, bool):
@@ -329,12 +334,17 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
         elapsed_ms = min(limit_ms, max(0, round((now - game["question_started_at"]) * 1000)))
         points = scoring.answer_points(game["mode"], correct, elapsed_ms, limit_ms,
                                        player["streak"], bool(game["streak_bonus"]))
-        cur = db.execute(
+        db.execute(
             "INSERT INTO game_answers (game_id, player_id, idx, choice, correct, points, elapsed_ms, "
             "client_id, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [game["id"], player_id, idx, json.dumps(picked), int(correct), points, elapsed_ms, client_id, now])
-        stored = db.execute("SELECT * FROM game_answers WHERE id = ?", [cur.lastrowid]).fetchone()
-        return _ack(stored, game["id"], replayed=False, all_answered=_all_answered(db, game["id"], idx))
+        ack = _ack({"idx": idx, "elapsed_ms": elapsed_ms}, game["id"], replayed=False,
+                   all_answered=_all_answered(db, game["id"], idx, game["players_active"]))
+        if player["rank"] is not None:
+            # The standing as of the question's start, from the rows already read.
+            ack["standing"] = {"sc": player["score"], "rk": player["rank"], "gap": player["gap"],
+                               "n": game["players_active"], "stk": player["streak"]}
+        return ack
 
 
 def _check_open(game: dict, idx: int, now: float) -> None:
@@ -352,13 +362,11 @@ def _ack(stored, game_id: int, replayed: bool, all_answered: bool) -> dict:
             "replayed": replayed, "all_answered": all_answered}
 
 
-def _all_answered(db, game_id: int, idx: int) -> bool:
-    row = db.execute(
-        "SELECT (SELECT COUNT(*) FROM players WHERE game_id = ? AND removed = 0) AS players, "
-        "(SELECT COUNT(*) FROM game_answers a JOIN players p ON p.id = a.player_id "
-        " WHERE a.game_id = ? AND a.idx = ? AND p.removed = 0) AS answered",
-        [game_id, game_id, idx]).fetchone()
-    return row["answered"] >= row["players"]
+def _all_answered(db, game_id: int, idx: int, players: int) -> bool:
+    """True when every active player answered ``idx`` (counters kept by triggers, m080)."""
+    answered = db.execute("SELECT answered FROM game_questions WHERE game_id = ? AND idx = ?",
+                          [game_id, idx]).fetchone()[0]
+    return answered >= players
 
 
 # ------------------------------------------------------------------- closing
@@ -377,6 +385,7 @@ def close_question(db, game_id: int, now: float, idx: int | None = None, scored:
         idx = game["current_idx"]
         if scored:
             _apply_scores(db, game_id, idx)
+            scoring.store_ranks(db, game)
         db.execute("UPDATE game_questions SET closed_at = ?, skipped = ? WHERE game_id = ? AND idx = ?",
                    [now, int(not scored), game_id, idx])
         db.execute("UPDATE games SET state = 'reveal', paused_remaining = NULL WHERE id = ?", [game_id])

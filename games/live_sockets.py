@@ -20,11 +20,14 @@ from kiosk.errors import ServiceError
 from kiosk import realtime
 from kiosk.realtime import StaffNamespace, error_payload, refuse, socketio
 
-from . import live, scoring
+from . import live, live_db, scoring
 
 PLAY, HOST, SCREEN = "/play", "/host", "/gamescreen"
 CLOCK_PERIOD_S = 0.15
 PUSH_DELAY_S = 0.25  # live counters: at most 4 pushes per second per game
+# The per-player loop of a reveal or an end yields this often, so answers,
+# pings and the other games' events are not starved while it runs.
+YIELD_EVERY = 200
 LOBBY_NAMES = 40  # the big screen lists the most recent names, not 2,000 of them
 
 
@@ -64,12 +67,11 @@ def screen_reveal(summary: dict) -> dict:
 
 
 def push_reveal(summary: dict) -> None:
-    """Each phone gets its own result once; screen and host get the spread and top 5."""
+    """Screen and host first (the spread and top 5), then each phone its own result once."""
     for namespace in (SCREEN, HOST):
         socketio.emit("rv", screen_reveal(summary), namespace=namespace, to=room(summary["game"]["id"]))
     base = {"i": summary["i"], "c": summary["correct"], "sk": int(summary["skipped"])}
-    for player_id, result in summary["results"].items():
-        socketio.emit("rv", {**base, **result}, namespace=PLAY, to=player_room(player_id))
+    _to_each_player("rv", base, summary["results"])
 
 
 def push_end(result: dict) -> None:
@@ -78,8 +80,21 @@ def push_end(result: dict) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("end", {"g": gid, "pod": result["podium"], "n": len(result["results"])},
                       namespace=namespace, to=room(gid))
-    for player_id, own in result["results"].items():
-        socketio.emit("end", {"pod": result["podium"], **own}, namespace=PLAY, to=player_room(player_id))
+    _to_each_player("end", {"pod": result["podium"]}, result["results"])
+
+
+def _to_each_player(event: str, base: dict, results: dict) -> None:
+    """Emit ``base`` plus each player's own part to that player's room.
+
+    Yields first, so the stage's message (queued just before) is written out
+    before the long loop, and then every YIELD_EVERY emits: under eventlet an
+    emit only queues, and nothing else runs until the loop yields.
+    """
+    socketio.sleep(0)
+    for n, (player_id, own) in enumerate(results.items(), start=1):
+        socketio.emit(event, {**base, **own}, namespace=PLAY, to=player_room(player_id))
+        if n % YIELD_EVERY == 0:
+            socketio.sleep(0)
 
 
 def push_pause(game: dict) -> None:
@@ -119,12 +134,12 @@ def kick_player(player_id: int) -> None:
 # --------------------------------------------------------- coalesced counters
 
 def live_counts(db, game_id: int) -> dict:
-    """Players, answers to the open question and the newest public names."""
+    """Players, answers to the open question and the newest public names (counters, not COUNTs)."""
     game = live.get_game(db, game_id)
-    players = db.execute("SELECT COUNT(*) FROM players WHERE game_id = ? AND removed = 0", [game_id]).fetchone()[0]
-    answered = db.execute("SELECT COUNT(*) FROM game_answers a JOIN players p ON p.id = a.player_id "
-                          "WHERE a.game_id = ? AND a.idx = ? AND p.removed = 0",
-                          [game_id, game["current_idx"]]).fetchone()[0]
+    players = game["players_active"]
+    row = db.execute("SELECT answered FROM game_questions WHERE game_id = ? AND idx = ?",
+                     [game_id, game["current_idx"]]).fetchone()
+    answered = row[0] if row else 0
     rows = db.execute("SELECT p.num, p.nickname, p.hidden, p.attendee_id, a.nickname AS badge_nickname, "
                       "a.consent_public, a.nickname_hidden FROM players p "
                       "LEFT JOIN attendees a ON a.id = p.attendee_id WHERE p.game_id = ? AND p.removed = 0 "
@@ -282,18 +297,18 @@ class PlayNamespace(Namespace):
     def on_connect(self, auth=None):
         ensure_clock(current_app._get_current_object())
         token = auth.get("token") if isinstance(auth, dict) else None
-        player = live.player_for_token(get_db(), token)
+        db = live_db.play_db()
+        player = live.player_for_token(db, token)
         if player is None:
             refuse("bad_token", "This game has ended or you left it. Join again with the code.")
         session["game_player"] = player["id"]
         join_room(room(player["game_id"]))
         join_room(player_room(player["id"]))
-        emit("state", player_snapshot(get_db(), player))
+        emit("state", player_snapshot(db, player))
 
     def _player(self) -> dict:
-        db = get_db()
-        row = db.execute("SELECT * FROM players WHERE id = ? AND removed = 0",
-                         [session.get("game_player")]).fetchone()
+        row = live_db.play_db().execute("SELECT * FROM players WHERE id = ? AND removed = 0",
+                                        [session.get("game_player")]).fetchone()
         if row is None:
             raise ServiceError("player_removed", "The host removed you from this game.", status=403)
         return dict(row)
@@ -302,44 +317,31 @@ class PlayNamespace(Namespace):
         """``{"i": index, "c": [options], "id": client id}`` → ack with own standing."""
         if not isinstance(data, dict):
             return error_payload(ServiceError("bad_answer", "That answer could not be read."))
-        db, player = get_db(), self._player()
-        now = clock()
-        ack = live.answer(db, player["id"], data.get("i"), data.get("c"), data.get("id"), now)
-        game = live.get_game(db, player["game_id"])
-        standing = standing_for(db, game, player, ack["i"])
+        player_id = session.get("game_player")
+        if not isinstance(player_id, int):
+            raise ServiceError("player_removed", "The host removed you from this game.", status=403)
+        db, now = live_db.play_db(), clock()
+        # live.answer checks the player is still in the game; no read here first.
+        ack = live.answer(db, player_id, data.get("i"), data.get("c"), data.get("id"), now)
+        standing = ack.get("standing") or standing_for(db, None, {"id": player_id}, ack["i"])
         if ack["all_answered"]:
-            push_reveal_if_closed(db, game["id"], ack["i"], now)
+            push_reveal_if_closed(db, ack["game_id"], ack["i"], now)
         else:
-            live_counters.poke(game["id"])
+            live_counters.poke(ack["game_id"])
         return {"ok": True, "i": ack["i"], "ms": ack["ms"], "re": int(ack["replayed"]), **standing}
 
     def on_state(self, _data=None):
         """Ask for the snapshot again (after a phone wakes up); answered in the ack."""
-        return {"ok": True, **player_snapshot(get_db(), self._player())}
+        return {"ok": True, **player_snapshot(live_db.play_db(), self._player())}
 
 
-# Scores change only when a question closes, so every ack during question i
-# can share one ranking: computed once (~20 ms for 2,000 players) instead of
-# a COUNT per answer. Derived data only; the rows stay the truth.
-_standings_cache: dict[tuple[int, int], dict[int, dict]] = {}
-_cache_lock = threading.Lock()
+def standing_for(db, game: dict | None, player: dict, idx: int) -> dict:
+    """The player's score, rank and gap as of the start of question ``idx``.
 
-
-def standing_for(db, game: dict, player: dict, idx: int) -> dict:
-    """The player's score, rank and gap as of the start of question ``idx``."""
-    key = (game["id"], idx)
-    with _cache_lock:
-        table = _standings_cache.get(key)
-    if table is None:
-        table = {p["id"]: {"sc": p["score"], "rk": p["rank"], "gap": p["gap"]}
-                 for p in scoring.standings(db, game)}
-        for entry in table.values():
-            entry["n"] = len(table)
-        with _cache_lock:
-            for old in [k for k in _standings_cache if k[0] == game["id"]]:
-                del _standings_cache[old]
-            _standings_cache[key] = table
-    return table.get(player["id"]) or scoring.own_standing(db, game, player)
+    Scores change only when a question closes, and the ranks stored then are
+    what this reads (one row), so it is the standing at the question's start.
+    """
+    return scoring.own_standing(db, game, player)
 
 
 def push_reveal_if_closed(db, game_id: int, idx: int, now: float) -> None:
@@ -437,6 +439,7 @@ def _player_id(data) -> int:
 def init_app(app) -> None:
     """Register the three namespaces; the counters pusher remembers the app."""
     live_counters.app = app
+    live_db.init_app(app)
     socketio.on_namespace(PlayNamespace(PLAY))
     socketio.on_namespace(HostNamespace(HOST))
     socketio.on_namespace(ScreenNamespace(SCREEN))

@@ -130,12 +130,57 @@ def standings(db, game: dict) -> list[dict]:
     return rank_players(game["mode"], rows)
 
 
-def own_standing(db, game: dict, player: dict) -> dict:
-    """One player's score, rank, gap to the player just ahead and the player count.
+# Ranks are stored on the player rows whenever they can change (a question
+# closes scored, a player is removed) and a new player is placed last, so an
+# ack or a reconnect reads one row instead of ranking the game (issue 7).
+# This statement must order exactly as rank_key does; a test compares them.
+_STORE_RANKS = (
+    "UPDATE players SET rank = r.position, gap = r.gap FROM ("
+    " SELECT id, ROW_NUMBER() OVER w AS position, COALESCE(LAG(score) OVER w - score, 0) AS gap"
+    " FROM players WHERE game_id = :g AND removed = 0"
+    " WINDOW w AS (ORDER BY score DESC, {tiebreak} reached_at, id)"
+    ") AS r WHERE r.id = players.id")
 
-    Counted in SQL so a reconnect storm of 2,000 phones does not rank the
-    whole game 2,000 times.
+
+def store_ranks(db, game: dict) -> None:
+    """Recompute and store every active player's ``rank`` and ``gap`` in ``game``.
+
+    Call inside the transaction that changed scores or removed a player.
     """
+    tiebreak = "total_time_ms," if game["mode"] == "accuracy" else ""
+    db.execute(_STORE_RANKS.format(tiebreak=tiebreak), {"g": game["id"]})
+
+
+def placed_last(db, game_id: int) -> tuple[int, int]:
+    """The (rank, gap) of a player about to join ``game_id`` with no points.
+
+    A newcomer has 0 points and the latest ``reached_at`` (join time), so
+    every active player ranks ahead of them: rank = active players + 1 and
+    the gap is the lowest active score. Two indexed reads, no ranking.
+    """
+    row = db.execute("SELECT players_active, (SELECT MIN(score) FROM players WHERE game_id = :g AND removed = 0) "
+                     "AS low FROM games WHERE id = :g", {"g": game_id}).fetchone()
+    return row["players_active"] + 1, row["low"] or 0
+
+
+def own_standing(db, game: dict | None, player: dict) -> dict:
+    """One player's score, rank, gap to the player just ahead, the player
+    count and streak: one primary-key read of the stored rank. ``game`` is
+    only needed (and read when None) for a player without a stored rank."""
+    row = db.execute("SELECT p.score, p.rank, p.gap, p.streak, g.players_active FROM players p "
+                     "JOIN games g ON g.id = p.game_id WHERE p.id = ?", [player["id"]]).fetchone()
+    if row is None or row["rank"] is None:  # a removed player keeps no rank
+        if game is None:
+            game = dict(db.execute("SELECT g.* FROM games g JOIN players p ON p.game_id = g.id "
+                                   "WHERE p.id = ?", [player["id"]]).fetchone())
+        return counted_standing(db, game, player)
+    return {"sc": row["score"], "rk": row["rank"], "gap": row["gap"], "n": row["players_active"],
+            "stk": row["streak"]}
+
+
+def counted_standing(db, game: dict, player: dict) -> dict:
+    """:func:`own_standing` counted in SQL from the scores (O(players)); the
+    reference the stored ranks are checked against."""
     p = db.execute("SELECT * FROM players WHERE id = ?", [player["id"]]).fetchone()
     if game["mode"] == "accuracy":
         ahead = ("(score > :s OR (score = :s AND (total_time_ms < :t OR (total_time_ms = :t AND "
@@ -153,45 +198,46 @@ def own_standing(db, game: dict, player: dict) -> dict:
             "stk": p["streak"]}
 
 
-def spread(db, game_id: int, idx: int, options: int) -> list[int]:
-    """How many active players chose each option of question ``idx``."""
-    counts = [0] * options
-    for row in db.execute("SELECT a.choice FROM game_answers a JOIN players p ON p.id = a.player_id "
-                          "WHERE a.game_id = ? AND a.idx = ? AND p.removed = 0", [game_id, idx]):
-        for i in json.loads(row["choice"]):
-            if 0 <= i < options:
-                counts[i] += 1
-    return counts
-
-
 def reveal_summary(db, game: dict, idx: int) -> dict:
     """What a closed question reveals.
 
     ``{"kind": "reveal", "game", "i", "skipped", "correct", "spread",
     "answered", "top" (5 entries), "results": {player_id: {"ok", "pts",
     "sc", "rk", "gap", "n", "stk" (streak)}}}``; ``ok`` is None for a player who did
-    not answer.
+    not answer. Reads the stored ranks: one query for every player's result
+    and the spread, one for the top 5.
     """
     from . import questions
 
     gq = db.execute("SELECT * FROM game_questions WHERE game_id = ? AND idx = ?", [game["id"], idx]).fetchone()
     q = questions.get_question(db, gq["question_id"])
-    answers = {r["player_id"]: r for r in db.execute(
-        "SELECT player_id, correct, points FROM game_answers WHERE game_id = ? AND idx = ?", [game["id"], idx])}
-    ranked = standings(db, game)
-    results = {}
-    for p in ranked:
-        a = answers.get(p["id"])
-        results[p["id"]] = {"ok": None if a is None else bool(a["correct"]),
-                            "pts": 0 if a is None or gq["skipped"] else a["points"],
-                            "sc": p["score"], "rk": p["rank"], "gap": p["gap"], "n": len(ranked),
-                            "stk": p["streak"]}
-    counts = spread(db, game["id"], idx, len(q["options"]))
-    return {"kind": "reveal", "game": game, "i": idx, "skipped": bool(gq["skipped"]),
-            "correct": list(q["correct"]), "spread": counts,
-            "answered": sum(1 for pid in answers if pid in results),
-            "top": [entry(p) for p in ranked[:TOP_N]], "results": results,
+    rows = db.execute(
+        "SELECT p.id, p.score, p.rank, p.gap, p.streak, a.correct, a.points, a.choice FROM players p "
+        "LEFT JOIN game_answers a ON a.player_id = p.id AND a.idx = ? "
+        "WHERE p.game_id = ? AND p.removed = 0", [idx, game["id"]]).fetchall()
+    options, skipped = len(q["options"]), bool(gq["skipped"])
+    counts, results, answered = [0] * options, {}, 0
+    for r in rows:
+        if r["correct"] is not None:
+            answered += 1
+            for i in json.loads(r["choice"]):
+                if 0 <= i < options:
+                    counts[i] += 1
+        results[r["id"]] = {"ok": None if r["correct"] is None else bool(r["correct"]),
+                            "pts": 0 if r["correct"] is None or skipped else r["points"],
+                            "sc": r["score"], "rk": r["rank"], "gap": r["gap"], "n": len(rows),
+                            "stk": r["streak"]}
+    return {"kind": "reveal", "game": game, "i": idx, "skipped": skipped,
+            "correct": list(q["correct"]), "spread": counts, "answered": answered,
+            "top": top_entries(db, game["id"], TOP_N), "results": results,
             "explain": questions.explain(q)}
+
+
+def top_entries(db, game_id: int, n: int) -> list[dict]:
+    """The ``n`` best active players' public entries, read by stored rank."""
+    rows = db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0 AND p.rank <= ? ORDER BY p.rank",
+                      [game_id, n]).fetchall()
+    return [entry(r) for r in rows]
 
 
 def final_podium(db, game: dict) -> dict:

@@ -370,3 +370,84 @@ def test_scoring_formula_unit():
     assert scoring.answer_points("accuracy", True, 19_000, 20_000, 5, True) == 1300
     assert [scoring.streak_bonus(n) for n in range(6)] == [0, 100, 200, 300, 300, 300]
     assert scoring.ledger_points(1999) == 19 and scoring.ledger_points(-5) == 0
+
+
+# ------------------------------------- stored ranks and counters (issue 7)
+
+def _counts(db, game_id, idx):
+    """The counters next to what they count, straight from the rows."""
+    row = db.execute(
+        "SELECT g.players_active, (SELECT COUNT(*) FROM players WHERE game_id = g.id AND removed = 0) AS players, "
+        "(SELECT answered FROM game_questions WHERE game_id = g.id AND idx = :i) AS answered, "
+        "(SELECT COUNT(*) FROM game_answers a JOIN players p ON p.id = a.player_id "
+        " WHERE a.game_id = g.id AND a.idx = :i AND p.removed = 0) AS answers "
+        "FROM games g WHERE g.id = :g", {"g": game_id, "i": idx}).fetchone()
+    return (row["players_active"], row["answered"]), (row["players"], row["answers"])
+
+
+def _assert_stored_ranks_are_the_ranking(db, game_id):
+    game = live.get_game(db, game_id)
+    reference = scoring.standings(db, game)  # sorted in Python by rank_key: the definition
+    stored = {r["id"]: (r["rank"], r["gap"]) for r in db.execute(
+        "SELECT id, rank, gap FROM players WHERE game_id = ? AND removed = 0", [game_id])}
+    assert stored == {p["id"]: (p["rank"], p["gap"]) for p in reference}
+    for p in reference:
+        assert scoring.own_standing(db, game, p) == scoring.counted_standing(db, game, p)
+
+
+@pytest.mark.parametrize("mode", ["speed", "accuracy"])
+def test_stored_ranks_and_counters_follow_every_change(gdb, mode):
+    import random
+
+    rng = random.Random(mode)
+    game = _new_game(gdb, n=3, mode=mode, streak=True)
+    gid = game["id"]
+    ids = [_player(gdb, game, f"Người {i}") for i in range(12)]
+    _assert_stored_ranks_are_the_ranking(gdb, gid)
+    for idx in range(3):
+        live.next_question(gdb, gid, T0 + 100 * idx)
+        if idx == 1:  # a late joiner is placed last, and a removal re-ranks the rest
+            ids.append(live.join_by_code(gdb, game["code"], T0 + 100 * idx + 0.5, nickname="Mới Đến")
+                       ["player"]["id"])
+            _assert_stored_ranks_are_the_ranking(gdb, gid)
+        for n, pid in enumerate(ids):
+            if rng.random() < 0.8:
+                choice = _correct(gdb, gid, idx) if rng.random() < 0.6 else _wrong(gdb, gid, idx)
+                # Accuracy mode: some equal times, so the time tie-break and reached_at both matter.
+                ack = live.answer(gdb, pid, idx, choice, f"{idx}-{n}", T0 + 100 * idx + 1 + rng.choice([1, 2, 2.5]))
+                assert ack["standing"] == scoring.counted_standing(gdb, live.get_game(gdb, gid), {"id": pid})
+        if idx == 2:
+            live.remove_player(gdb, gid, ids[3])
+            _assert_stored_ranks_are_the_ranking(gdb, gid)
+        counters, truth = _counts(gdb, gid, idx)
+        assert counters == truth
+        summary = live.close_question(gdb, gid, T0 + 100 * idx + 50)
+        _assert_stored_ranks_are_the_ranking(gdb, gid)
+        reference = scoring.standings(gdb, live.get_game(gdb, gid))
+        assert [e["no"] for e in summary["top"]] == [p["num"] for p in reference[:scoring.TOP_N]]
+        assert summary["answered"] == truth[1]
+
+
+def test_removing_the_only_player_left_unanswered_keeps_counts_exact(gdb):
+    game = _new_game(gdb, n=1)
+    a, b, c = (_player(gdb, game, name) for name in ("An", "Bình", "Chi"))
+    live.start_game(gdb, game["id"], T0)
+    assert live.answer(gdb, a, 0, [0], "a", T0 + 1)["all_answered"] is False
+    assert live.answer(gdb, b, 0, [0], "b", T0 + 2)["all_answered"] is False
+    live.remove_player(gdb, game["id"], b)  # b answered: the answered counter goes down with them
+    assert _counts(gdb, game["id"], 0) == ((2, 1), (2, 1))
+    assert live.answer(gdb, c, 0, [0], "c", T0 + 3)["all_answered"] is True
+
+
+def test_a_new_player_ranks_last_with_the_gap_to_the_lowest_score(gdb):
+    game = _new_game(gdb, n=1)
+    a, b = _player(gdb, game, "An"), _player(gdb, game, "Bình")
+    live.start_game(gdb, game["id"], T0)
+    live.answer(gdb, a, 0, _correct(gdb, game["id"], 0), "a", T0 + 1)
+    live.answer(gdb, b, 0, _correct(gdb, game["id"], 0), "b", T0 + 5)
+    live.close_question(gdb, game["id"], T0 + 6)
+    late = live.join_by_code(gdb, game["code"], T0 + 7, nickname="Muộn")["player"]
+    own = scoring.own_standing(gdb, live.get_game(gdb, game["id"]), late)
+    low = gdb.execute("SELECT score FROM players WHERE id = ?", [b]).fetchone()[0]
+    assert own == {"sc": 0, "rk": 3, "gap": low, "n": 3, "stk": 0}
+    _assert_stored_ranks_are_the_ranking(gdb, game["id"])
