@@ -2,6 +2,7 @@
 traffic, the zone kiosk API and page, and the admin pages."""
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import threading
@@ -305,7 +306,7 @@ def test_kiosk_page_for_zone_device_and_admin(device_client, admin_client, make_
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'data-zone-id="{zone}"' in html and "js/zone.js" in html and "<script>" not in html
-    texts = json.loads(re.search(r'id="zone-texts">(.*?)</script>', html).group(1))
+    texts = json.loads(html_lib.unescape(re.search(r"id=\"zone-texts\" hidden data-texts='(.*?)'", html).group(1)))
     assert texts["ready"] == {"vi": "Quét thẻ của bạn tại đây", "en": "Scan your badge here"}
     assert admin_client.get(f"/zone?zone_id={zone}").status_code == 200
     assert admin_client.get("/zone").status_code == 400

@@ -8,7 +8,7 @@ import {Outbox} from './outbox.js';
 import {listenForWedge, startCamera} from './scanner.js';
 
 const root = document.getElementById('zone-kiosk');
-const T = JSON.parse(document.getElementById('zone-texts').textContent);
+const T = JSON.parse(document.getElementById('zone-texts').dataset.texts);
 const zoneId = Number(root.dataset.zoneId);
 const adminZone = root.dataset.admin === '1';
 const station = root.dataset.station || '';
