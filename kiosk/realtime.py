@@ -7,7 +7,6 @@ App code never imports eventlet: it uses ``socketio.sleep`` and
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from flask import request
 from flask_socketio import Namespace, SocketIO, join_room
@@ -99,22 +98,6 @@ class StaffNamespace(Namespace):
                 "login_required" if principal is None else "forbidden", HTTP_MESSAGES[status][1], status=status))
         self.socketio.server.disconnect(sid, namespace=self.namespace)
         return payload
-
-
-def staff_event(*roles: str):
-    """Decorator for one event that needs narrower roles than its namespace."""
-
-    def decorator(handler):
-        @wraps(handler)
-        def wrapper(self, *args):
-            principal = socket_principal()
-            if not allowed(principal, roles):
-                return error_payload(ServiceError("forbidden", HTTP_MESSAGES[403][1], status=403))
-            return handler(self, *args)
-
-        return wrapper
-
-    return decorator
 
 
 def kick_device(device_id: int) -> None:
