@@ -3,9 +3,9 @@
 // Names come from the server already filtered for consent; a missing name
 // shows as "Người chơi #N / Player #N".
 import {setText} from './common.js';
+import {optionParts, startCountdown} from './gameui.js';
 import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
 
-const SHAPES = ['▲', '◆', '●', '■'];
 const root = document.getElementById('screen');
 const gameId = Number(root.dataset.game);
 const $ = (id) => document.getElementById(id);
@@ -35,13 +35,7 @@ function renderLive(live) {
 }
 
 function countdown() {
-  clearInterval(timer);
-  const tickOnce = () => {
-    if (!question || question.rem !== undefined) return;
-    setText($('gs-timer'), Math.max(0, Math.ceil((question.dl - (Date.now() + offset)) / 1000)));
-  };
-  tickOnce();
-  timer = setInterval(tickOnce, 250);
+  timer = startCountdown($('gs-timer'), timer, () => question, () => offset);
 }
 
 function renderQuestion(q) {
@@ -57,18 +51,9 @@ function renderQuestion(q) {
     const li = document.createElement('li');
     li.className = `answer answer-${k}`;
     li.dataset.k = k;
-    const shape = document.createElement('span');
-    shape.className = 'shape';
-    shape.textContent = SHAPES[k];
-    const vi = document.createElement('span');
-    vi.className = 'opt-vi';
-    vi.textContent = opt.vi;
-    const en = document.createElement('span');
-    en.className = 'opt-en';
-    en.textContent = opt.en;
     const count = document.createElement('b');
     count.className = 'count';
-    li.append(shape, vi, en, count);
+    li.append(...optionParts(opt, k), count);
     list.append(li);
   });
   $('gs-explain').hidden = true;

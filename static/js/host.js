@@ -2,6 +2,7 @@
 // socket events (start, show answers, pause, resume, skip, next, end) and
 // moderate players (hide a name, remove a player).
 import {api, errorText, lang, setText} from './common.js';
+import {startCountdown} from './gameui.js';
 import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
 
 const $ = (id) => document.getElementById(id);
@@ -31,13 +32,7 @@ function setState(st) {
 }
 
 function countdown() {
-  clearInterval(timer);
-  const tickOnce = () => {
-    if (!question || question.rem !== undefined) return;
-    setText($('countdown'), Math.max(0, Math.ceil((question.dl - (Date.now() + offset)) / 1000)));
-  };
-  tickOnce();
-  timer = setInterval(tickOnce, 250);
+  timer = startCountdown($('countdown'), timer, () => question, () => offset);
 }
 
 function entryName(entry) {

@@ -3,9 +3,9 @@
 // The server owns the clock: the countdown uses the server's deadline and the
 // offset between the server's "now" and this phone's clock.
 import {api, errorText, lang, newId, setText} from './common.js';
+import {optionParts, startCountdown} from './gameui.js';
 import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
 
-const SHAPES = ['▲', '◆', '●', '■'];
 const STORE = 'festival-play' + (document.getElementById('play').dataset.badge ? ':badge' : '');
 const root = document.getElementById('play');
 const badge = root.dataset.badge;
@@ -41,14 +41,7 @@ function saved() {
 function setScore(score) { if (typeof score === 'number') setText($('p-score'), score); }
 
 function countdown() {
-  clearInterval(timer);
-  const tickOnce = () => {
-    if (!question || question.rem !== undefined) return;
-    const left = Math.max(0, Math.ceil((question.dl - (Date.now() + offset)) / 1000));
-    setText($('p-timer'), left);
-  };
-  tickOnce();
-  timer = setInterval(tickOnce, 250);
+  timer = startCountdown($('p-timer'), timer, () => question, () => offset);
 }
 
 function renderQuestion(q, answered) {
@@ -65,18 +58,7 @@ function renderQuestion(q, answered) {
     button.type = 'button';
     button.className = `answer answer-${k}`;
     button.dataset.k = k;
-    const shape = document.createElement('span');
-    shape.className = 'shape';
-    shape.textContent = SHAPES[k];
-    const vi = document.createElement('span');
-    vi.className = 'opt-vi';
-    vi.lang = 'vi';
-    vi.textContent = opt.vi;
-    const en = document.createElement('span');
-    en.className = 'opt-en';
-    en.lang = 'en';
-    en.textContent = opt.en;
-    button.append(shape, vi, en);
+    button.append(...optionParts(opt, k));
     button.addEventListener('click', () => choose(k, button));
     li.append(button);
     list.append(li);
