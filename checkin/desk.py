@@ -12,7 +12,7 @@ import threading
 from flask import Blueprint, current_app, has_app_context, render_template, url_for
 
 from kiosk.auth import current_principal, role_required
-from kiosk.db import get_db, open_db
+from kiosk.db import app_connection, get_db
 from kiosk.realtime import StaffNamespace, socketio
 from kiosk.signals import attendee_registered, checked_in
 
@@ -58,11 +58,8 @@ class _CountersPusher:
             self._pending = False
         try:
             with app.app_context():
-                db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
-                try:
+                with app_connection(app) as db:
                     payload = counters(db)
-                finally:
-                    db.conn.close()
             socketio.emit("counters", payload, namespace=NAMESPACE)
         except Exception:  # a background task has nobody to report to but the log
             app.logger.exception("desk counters push failed")

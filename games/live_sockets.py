@@ -15,7 +15,7 @@ import time
 from flask import current_app, has_app_context, session
 from flask_socketio import Namespace, emit, join_room
 
-from kiosk.db import get_db, open_db
+from kiosk.db import app_connection, get_db, open_db
 from kiosk.errors import ServiceError
 from kiosk import realtime
 from kiosk.realtime import StaffNamespace, error_payload, refuse, socketio
@@ -170,11 +170,8 @@ class CountersPusher:
             self._pending.discard(game_id)  # cleared first: a change during the read pushes again
         try:
             with app.app_context():
-                db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
-                try:
+                with app_connection(app) as db:
                     payload = live_counts(db, game_id)
-                finally:
-                    db.conn.close()
             for namespace in (SCREEN, HOST):
                 socketio.emit("live", payload, namespace=namespace, to=room(game_id))
         except Exception:  # a background task has nobody to report to but the log

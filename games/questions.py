@@ -290,14 +290,11 @@ def explain(q: dict) -> dict:
 
 def init_app(app) -> None:
     """Sync the shipped banks at startup, on a connection of its own."""
-    from kiosk.db import open_db
+    from kiosk.db import app_connection
 
     with app.app_context():
-        db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
-        try:
+        with app_connection(app) as db:
             sync_shipped(db)
-        finally:
-            db.conn.close()
 
 
 __all__ = ["BankError", "DEFAULT_BANK", "bank_exists", "check_answer", "explain", "get_question",

@@ -230,14 +230,11 @@ def backup_loop(app) -> None:
 
 def _audit_backup(app) -> None:
     from .audit import audit
-    from .db import open_db, transaction
+    from .db import app_connection, transaction
 
-    db = open_db(app.config["DATABASE"], app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
-    try:
+    with app_connection(app) as db:
         with transaction(db):
             audit(db, "system:backup", "backup.auto", None, str(app.config["BACKUP_DIR"])[:200])
-    finally:
-        db.conn.close()
 
 
 def start_automatic_backups(app) -> None:

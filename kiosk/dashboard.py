@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, current_app, has_app_context, jsonify, request
 
 from .auth import require_role, role_required
-from .db import get_db, now, open_db, transaction
+from .db import app_connection, get_db, now, transaction
 from .errors import ServiceError
 from .realtime import StaffNamespace, socketio
 from .signals import attendee_registered, checked_in, points_changed, zone_visited
@@ -178,11 +178,8 @@ class DashboardPusher:
         if server is None or not server.manager.rooms.get(NAMESPACE):
             return False
         with self.app.app_context():
-            db = open_db(self.app.config["DATABASE"], self.app.config["SQLITE_SYNCHRONOUS"])
-            try:
+            with app_connection(self.app) as db:
                 payload = dashboard_data(db)
-            finally:
-                db.conn.close()
         self._last = time.monotonic()
         socketio.emit("dashboard", payload, namespace=NAMESPACE)
         return True

@@ -1,7 +1,7 @@
 """The festival's SQLite file: connections, transactions and migrations.
 
 One connection per request or socket event, kept on ``g`` and closed at
-teardown. Background tasks call :func:`open_db` inside an app context and
+teardown. Background tasks use :func:`app_connection` inside an app context and
 close what they open.
 """
 from __future__ import annotations
@@ -26,6 +26,18 @@ def open_db(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return db
+
+
+@contextlib.contextmanager
+def app_connection(app):
+    """A connection to ``app``'s festival file with its durability setting,
+    closed afterwards: for start-up and background tasks, which have no
+    request to hold one (call inside ``app.app_context()`` where needed)."""
+    db = open_db(app.config["DATABASE"], app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+    try:
+        yield db
+    finally:
+        db.conn.close()
 
 
 def get_db() -> sqlite_utils.Database:
@@ -100,8 +112,5 @@ def set_setting(db: sqlite_utils.Database, key: str, value) -> None:
 def init_app(app) -> None:
     app.teardown_appcontext(close_db)
     with app.app_context():
-        db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
-        try:
+        with app_connection(app) as db:
             migrate(db)
-        finally:
-            db.conn.close()

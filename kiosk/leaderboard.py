@@ -30,7 +30,7 @@ import time
 from flask import current_app, has_app_context, request
 from flask_socketio import join_room, leave_room
 
-from .db import get_db, get_setting, open_db
+from .db import app_connection, get_db, get_setting
 from .errors import ServiceError
 from .realtime import StaffNamespace, socketio
 from .signals import nickname_changed, points_changed, zone_visited
@@ -272,12 +272,9 @@ class BoardPublisher:
             return 0
         sent = 0
         with self.app.app_context():
-            db = open_db(self.app.config["DATABASE"], self.app.config["SQLITE_SYNCHRONOUS"])
-            try:
+            with app_connection(self.app) as db:
                 for board_id in due:
                     sent += self._push(db, board_id)
-            finally:
-                db.conn.close()
         return sent
 
     def _push(self, db, board_id: str) -> int:
