@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
-from kiosk.errors import ServiceError
+from kiosk.errors import ServiceError, json_body
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
 from kiosk.signals import attendee_registered, checked_in, points_changed, zone_visited
 
@@ -21,18 +21,6 @@ from .desk import counters
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_TEXT_FIELD = 200
-
-
-def json_body() -> dict:
-    """The request's JSON object, or a clear 400/415 (never a 500)."""
-    if not request.is_json:
-        raise ServiceError("unsupported_media_type", "Please send JSON.", status=415)
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise ServiceError("bad_json", "The request body is not valid JSON.")
-    if not isinstance(payload, dict):
-        raise ServiceError("bad_json", "The request body must be a JSON object.")
-    return payload
 
 
 def text_field(payload: dict, name: str, required: bool = False, limit: int = MAX_TEXT_FIELD) -> str | None:

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
-from kiosk.errors import NotFound, ServiceError
+from kiosk.errors import NotFound, ServiceError, json_body
 from kiosk.security import csrf_exempt, rate_limit
 
 from . import live, questions, scoring
@@ -20,13 +20,6 @@ from .live_sockets import clock, ensure_clock, live_counters
 bp = Blueprint("games", __name__)
 
 JOIN_LIMIT_PER_MINUTE = 60
-
-
-def _json() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError("bad_request", "The request could not be understood.")
-    return data
 
 
 def _join_url(code: str) -> str:
@@ -63,7 +56,7 @@ def host_page():
 @role_required("host")
 def create_game():
     """``{"bank", "count", "mode", "streak", "time_limit"?}`` → ``{"ok", "game"}`` (201)."""
-    data = _json()
+    data = json_body()
     bank, streak, limit = data.get("bank"), data.get("streak", False), data.get("time_limit")
     if not isinstance(bank, str) or not isinstance(streak, bool):
         raise ServiceError("bad_request", "The request could not be understood.")
@@ -117,7 +110,7 @@ def play_page():
 def join():
     """``{"code", "nickname"?, "lang"?}`` → ``{"ok", "token", "player", "game"}`` (201)."""
     rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
-    data = _json()
+    data = json_body()
     nickname, lang = data.get("nickname"), data.get("lang", "vi")
     if nickname is not None and not isinstance(nickname, str):
         raise ServiceError("bad_nickname", "Please choose a nickname.")
@@ -153,7 +146,7 @@ def badge_join(token: str):
     """``{"code"}`` → join (or rejoin, score kept) with the badge's attendee."""
     rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
     attendee = _badge_attendee(token)
-    result = live.join_with_badge(get_db(), _json().get("code"), attendee["id"], clock())
+    result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock())
     live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 

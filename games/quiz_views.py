@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from kiosk.auth import require_role, role_required
 from kiosk.badgecheck import PROBLEMS, check_badge
 from kiosk.db import get_db
-from kiosk.errors import Forbidden, NotFound, ServiceError
+from kiosk.errors import Forbidden, NotFound, ServiceError, json_body
 from kiosk.security import rate_limit
 
 from . import selfpaced
@@ -26,13 +26,6 @@ bp = Blueprint("quiz", __name__)
 
 PHONE_RATE = 120  # requests per minute per IP: a round is ~12 requests
 BADGE_STATUS = {"invalid": 400, "unknown": 404, "replaced": 410}
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError("bad_request_body", "Send the request as a JSON object.")
-    return data
 
 
 def _bank(data: dict) -> str:
@@ -83,7 +76,7 @@ def kiosk_page():
 def kiosk_start():
     principal = require_role("zone")
     db = get_db()
-    data = _body()
+    data = json_body()
     _quiz_zone(db, principal, data.get("zone_id") if isinstance(data.get("zone_id"), int) else None)
     bank = _bank(data)
     attendee_id = _attendee_from_badge(db, data.get("text"))
@@ -114,7 +107,7 @@ def kiosk_finish(round_id: int):
 
 
 def _answer(round_id: int):
-    data = _body()
+    data = json_body()
     feedback = selfpaced.answer(get_db(), round_id, data.get("index"), data.get("choice"),
                                 data.get("client_id"))
     return jsonify({"ok": True, "feedback": feedback})
@@ -146,7 +139,7 @@ def phone_page(token: str):
 @bp.route("/api/quiz/phone/<token>/rounds", methods=["POST"])
 def phone_start(token: str):
     attendee_id = _phone_attendee(token)
-    state = selfpaced.start_round(get_db(), attendee_id, _bank(_body()))
+    state = selfpaced.start_round(get_db(), attendee_id, _bank(json_body()))
     return jsonify({"ok": True, "round": state})
 
 

@@ -24,11 +24,11 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, has_app_context, jsonify, request
+from flask import Blueprint, current_app, has_app_context, jsonify
 
 from .auth import require_role, role_required
 from .db import app_connection, get_db, now, transaction
-from .errors import ServiceError
+from .errors import ServiceError, json_body
 from .realtime import StaffNamespace, socketio
 from .signals import attendee_registered, checked_in, points_changed, zone_visited
 
@@ -225,9 +225,7 @@ def device_status():
     principal = require_role("desk", "zone", "host", "stage")
     if principal.kind != "device":
         raise ServiceError("not_a_device", "Only a paired device can report its status.")
-    payload = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(payload, dict):
-        raise ServiceError("bad_json", "The request body must be a JSON object.")
+    payload = json_body()
     queue, online = payload.get("queue_length"), payload.get("online")
     if not isinstance(queue, int) or isinstance(queue, bool) or not 0 <= queue <= MAX_QUEUE:
         raise ServiceError("bad_field", "The field %(field)s must be a whole number.", field="queue_length")

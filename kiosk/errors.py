@@ -72,6 +72,23 @@ def wants_json() -> bool:
     )
 
 
+def json_body() -> dict:
+    """The request's JSON object, for every JSON endpoint of every feature.
+
+    Raises ServiceError 415 ``unsupported_media_type`` when another content
+    type is declared, 400 ``bad_json`` for invalid JSON or anything but an
+    object (a body with no declared type is read as JSON).
+    """
+    if request.mimetype and not request.is_json:
+        raise ServiceError("unsupported_media_type", "Please send JSON.", status=415)
+    payload = request.get_json(silent=True, force=True)
+    if payload is None:
+        raise ServiceError("bad_json", "The request body is not valid JSON.")
+    if not isinstance(payload, dict):
+        raise ServiceError("bad_json", "The request body must be a JSON object.")
+    return payload
+
+
 def error_response(err: ServiceError):
     if wants_json():
         return jsonify({"ok": False, "error": err.payload()}), err.status

@@ -18,7 +18,7 @@ from . import nicknames
 from .audit import audit
 from .auth import require_role
 from .db import get_db, transaction
-from .errors import ServiceError
+from .errors import ServiceError, json_body
 from .points import award
 from .signals import nickname_changed, points_changed
 from .text import fold
@@ -97,18 +97,11 @@ def bonus(db, attendee_id: int, points: int, reason: str | None, bonus_id: str, 
     return result
 
 
-def _json() -> dict:
-    payload = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(payload, dict):
-        raise ServiceError("bad_json", "The request body must be a JSON object.")
-    return payload
-
-
 @bp.route("/attendees/<int:attendee_id>/nickname", methods=["POST"])
 def post_nickname(attendee_id: int):
     """Hide/show or rename a nickname (desk or admin)."""
     principal = require_role("desk")
-    payload = _json()
+    payload = json_body()
     nickname, hidden = payload.get("nickname"), payload.get("hidden")
     if nickname is not None and not isinstance(nickname, str):
         raise ServiceError("bad_field", "The field %(field)s must be text.", field="nickname")
@@ -131,7 +124,7 @@ def get_nicknames():
 def post_bonus():
     """Staff bonus points (admin); a repeat of the same ``id`` awards nothing more."""
     principal = require_role("admin")
-    payload = _json()
+    payload = json_body()
     bonus_id, attendee_id = payload.get("id"), payload.get("attendee_id")
     reason = payload.get("reason")
     if not isinstance(bonus_id, str) or not 8 <= len(bonus_id) <= 64:
