@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from kiosk import zones
 from kiosk.audit import audit
+from kiosk.badgecheck import PROBLEMS
 from kiosk.db import get_setting, now, parse_time, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
@@ -24,9 +25,8 @@ UNDO_WINDOW = timedelta(minutes=5)
 RESULTS = {
     "checked_in": ("green", "Checked in. Welcome, %(name)s!"),
     "already_checked_in": ("yellow", "Already checked in at %(time)s at %(station)s."),
-    "unknown_badge": ("red", "Unknown badge. Please send this person to the help desk."),
-    "replaced_badge": ("red", "This badge was replaced by a new one. Please use the new badge."),
-    "invalid_badge": ("red", "This is not a festival badge, or it was misread. Please scan again."),
+    # bad badges say the same at the desk, the zones and the quiz kiosk
+    **{code: ("red", message) for code, message in PROBLEMS.values()},
     "not_checked_in": ("yellow", "Not checked in yet. Please go to the check-in desk first."),
 }
 
@@ -103,7 +103,8 @@ def undo_check_in(db, attendee_id: int, by: str) -> None:
 
 
 def _badge_problem(status: str) -> str | None:
-    return {"invalid": "invalid_badge", "unknown": "unknown_badge", "replaced": "replaced_badge"}.get(status)
+    """The red result code for a badge that is not "ok", else None."""
+    return PROBLEMS[status][0] if status in PROBLEMS else None
 
 
 def desk_scan(db, scan: ScanRequest, principal) -> tuple[dict, bool]:
