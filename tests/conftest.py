@@ -3,8 +3,6 @@ of principal, factories for attendees, zones and devices, a live gunicorn
 hub and Debian's Chromium for browser tests."""
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +11,8 @@ from kiosk import create_app, socketio
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db
 from kiosk.devices import create_device, pair_device
+from tests.support.http import ADMIN_PASSWORD, CHROMIUM, post_form
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ADMIN_PASSWORD = "festival-admin-pw"
 
 
 @pytest.fixture
@@ -46,25 +43,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def csrf(client) -> str:
-    """The CSRF token of this client's session (creating one if needed)."""
-    with client.session_transaction() as sess:
-        token = sess.setdefault("_csrf", "test-csrf-token")
-    return token
-
-
-def post_form(client, url, data=None, **kwargs):
-    data = dict(data or {})
-    data.setdefault("csrf_token", csrf(client))
-    return client.post(url, data=data, **kwargs)
-
-
-def post_json(client, url, payload, **kwargs):
-    headers = kwargs.pop("headers", {})
-    headers.setdefault("X-CSRF-Token", csrf(client))
-    return client.post(url, json=payload, headers=headers, **kwargs)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ class LiveServer:
         self.port = port or free_port()
         self.worker = worker
         self.extra_env = env or {}
-        # e.g. ["--certfile", …, "--keyfile", …] with https=True (tests/test_tls.py)
+        # e.g. ["--certfile", …, "--keyfile", …] with https=True (tests/server/test_tls.py)
         self.extra_args = list(extra_args or [])
         self.https = https
         self.proc: subprocess.Popen | None = None

@@ -1,0 +1,214 @@
+"""Privacy operations: the purge after the event keeps only anonymous counts
+and leaves no personal bytes in the file; one person's withdrawal deletes
+their data at once; the audit log page."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kiosk.audit import audit
+from kiosk.backup import backup_to, list_backups
+from kiosk.db import transaction
+from kiosk.purge import aggregates, withdraw_attendee
+from kiosk.signals import nickname_changed, points_changed
+from tests.support.http import post_form, post_json
+
+NAMES = ["Nguyễn Thị Hoa Mai", "Lê Văn Khánh", "Phạm Quỳnh Anh"]
+
+
+def add_game_rows(db, attendee_id: int, nickname: str) -> None:
+    """A live game with one badge player and one code player, and a self-paced round."""
+    with transaction(db):
+        game = db.execute("INSERT INTO games (code, title, mode, question_count, host, created_at) "
+                          "VALUES ('1234', 'Vòng 1', 'speed', 1, 'staff:1:admin', 0)").lastrowid
+        db.execute("INSERT INTO game_questions (game_id, idx, question_id, time_limit) VALUES (?, 0, 'q-pass', 20)",
+                   [game])
+        for n, (linked, nick) in enumerate(((attendee_id, nickname), (None, "SaoBangXanh"))):
+            player = db.execute(
+                "INSERT INTO players (game_id, num, attendee_id, nickname, rejoin_hash, reached_at, joined_at) "
+                "VALUES (?, ?, ?, ?, ?, 0, 0)", [game, n + 1, linked, nick, f"h{game}-{n}"]).lastrowid
+            db.execute("INSERT INTO game_answers (game_id, player_id, idx, choice, correct, elapsed_ms, client_id, "
+                       "answered_at) VALUES (?, ?, 0, 'a', ?, 900, ?, 0)", [game, player, n == 0, f"c{player}"])
+        rnd = db.execute("INSERT INTO quiz_rounds (attendee_id, bank, question_ids, started_at) "
+                         "VALUES (?, 'core', '[\"q-pass\", \"q-link\"]', '2026-01-01')", [attendee_id]).lastrowid
+        for idx, correct in ((0, 1), (1, 0)):
+            db.execute("INSERT INTO quiz_answers (round_id, idx, choice, correct, client_id, answered_at) "
+                       "VALUES (?, ?, 'b', ?, ?, '2026-01-01')", [rnd, idx, correct, f"r{rnd}-{idx}"])
+
+
+@pytest.fixture
+def festival(app, db, make_attendee, device_client):
+    """Three attendees with consents, check-ins, zone visits, points and game play."""
+    people = [make_attendee(full_name=name, nickname=f"Bạn Nhỏ {n}", school="THCS Đoàn Kết",
+                            guardian_contact="0912 345 678", age_band=("7-15", "16-17", "18+")[n])
+              for n, name in enumerate(NAMES)]
+    desk = device_client("desk")
+    kiosk = device_client("zone")
+    for n, (_attendee_id, token) in enumerate(people):
+        assert post_json(desk, "/api/scans", {"id": f"desk-scan-{n:04d}", "text": token}).status_code == 200
+        zone = post_json(kiosk, "/api/scans", {"id": f"zone-scan-{n:04d}", "text": token})
+        assert zone.status_code == 200, zone.get_json()
+    add_game_rows(db, people[0][0], "Bạn Nhỏ 0")
+    with transaction(db):
+        audit(db, "staff:1:admin", "attendee.rename", f"attendee:{people[1][0]}", f"was {NAMES[1]}")
+        audit(db, "staff:1:admin", "checkin.class", "class:THCS Đoàn Kết/9A", "3 of 3")
+    return {"people": people, "zone_id": db.execute("SELECT zone_id FROM devices WHERE role='zone'").fetchone()[0]}
+
+
+def file_bytes(path: str) -> bytes:
+    data = Path(path).read_bytes()
+    wal = Path(path + "-wal")
+    return data + (wal.read_bytes() if wal.exists() else b"")
+
+
+def personal_strings(db, people) -> list[bytes]:
+    tokens = [t for _a, t in people]
+    return [s.encode() for s in NAMES + ["Bạn Nhỏ 0", "SaoBangXanh", "0912 345 678", "Đoàn Kết"] + tokens]
+
+
+def test_purge_keeps_only_anonymous_counts_and_no_personal_bytes(app, db, festival):
+    secrets = personal_strings(db, festival["people"])
+    assert any(s in file_bytes(app.config["DATABASE"]) for s in secrets)
+    result = app.test_cli_runner().invoke(args=["purge", "--yes"])
+    assert result.exit_code == 0, result.output
+
+    for table in ("attendees", "badges", "checkins", "visits", "ledger", "point_totals", "players",
+                  "game_answers", "quiz_rounds", "quiz_answers"):
+        assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    scans = db.execute("SELECT scanned_text, attendee_id, response FROM scans").fetchall()
+    assert len(scans) == 6 and all(r[0] is None and r[1] is None for r in scans)
+    assert all(set(json.loads(r[2])) == {"result", "purged"} for r in scans)
+    details = [tuple(r) for r in db.execute("SELECT action, target, detail FROM audit_log")]
+    assert ("attendee.rename", f"attendee:{festival['people'][1][0]}", None) in details
+    assert ("checkin.class", "class", None) in details
+    assert any(a == "device.create" and d for a, _t, d in details)  # device names are not personal
+    assert any(a == "festival.purge" for a, _t, _d in details)
+
+    counts = {(r["kind"], r["key"]): r["value"] for r in aggregates(db)}
+    assert counts[("registered_per_age_band", "7-15")] == 1
+    assert counts[("checked_in_per_age_band", "18+")] == 1
+    assert sum(v for (k, _), v in counts.items() if k == "checkins_per_hour_utc") == 3
+    slug = db.execute("SELECT slug FROM zones WHERE id = ?", [festival["zone_id"]]).fetchone()[0]
+    assert counts[("visits_per_zone", slug)] == 3 and counts[("visitors_per_zone", slug)] == 3
+    assert counts[("answers_correct_live", "q-pass")] == 1 and counts[("answers_incorrect_live", "q-pass")] == 1
+    assert counts[("answers_correct_self_paced", "q-pass")] == 1
+    assert counts[("answers_incorrect_self_paced", "q-link")] == 1
+
+    db.conn.close()  # let the raw bytes settle (nothing left in the WAL)
+    raw = file_bytes(app.config["DATABASE"])
+    assert not [s for s in secrets if s in raw]
+    assert sqlite3.connect(app.config["DATABASE"]).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_purge_twice_adds_nothing_the_second_time(app, db, festival):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["purge", "--yes"]).exit_code == 0
+    first = aggregates(db)
+    assert runner.invoke(args=["purge", "--yes"]).exit_code == 0
+    assert aggregates(db) == first
+
+
+def test_purge_needs_yes(app, db, festival):
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code != 0 and "--yes" in result.output
+    assert db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0] == 3
+
+
+def test_purge_backups_deletes_the_usb_copies(app, festival, tmp_path):
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    backup_to(app.config["DATABASE"], usb)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["purge", "--backups", str(usb)]).exit_code != 0
+    assert len(list_backups(usb)) == 1
+    result = runner.invoke(args=["purge", "--backups", str(usb), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert list_backups(usb) == []
+
+
+def person_rows(db, attendee_id: int) -> dict:
+    return {
+        table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE attendee_id = ?", [attendee_id]).fetchone()[0]
+        for table in ("attendees", "badges", "checkins", "visits", "ledger", "point_totals", "rewards",
+                      "quiz_rounds", "players", "scans", "zone_totals")
+        if table != "attendees"
+    } | {"attendees": db.execute("SELECT COUNT(*) FROM attendees WHERE id = ?", [attendee_id]).fetchone()[0]}
+
+
+def test_withdrawal_deletes_one_person_at_once_and_tells_the_boards(app, db, festival):
+    (gone, gone_token), (kept, _t), _ = festival["people"]
+    kept_before = person_rows(db, kept)
+    heard = []
+    points_changed.connect(lambda _s, **kw: heard.append(("points", kw)), weak=False)
+    nickname_changed.connect(lambda _s, **kw: heard.append(("nickname", kw)), weak=False)
+
+    outcome = withdraw_attendee(db, gone, "staff:1:admin")
+    from kiosk.purge import announce_withdrawal
+    announce_withdrawal(outcome)
+
+    assert set(person_rows(db, gone).values()) == {0}
+    assert db.execute("SELECT COUNT(*) FROM game_answers a JOIN players p ON p.id = a.player_id "
+                      "WHERE p.nickname = 'Bạn Nhỏ 0'").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM players WHERE nickname = 'SaoBangXanh'").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM scans WHERE scanned_text LIKE ?", [f"%{gone_token}%"]).fetchone()[0] == 0
+    assert person_rows(db, kept) == kept_before
+    row = db.execute("SELECT actor, target, detail FROM audit_log WHERE action = 'attendee.withdraw'").fetchone()
+    assert tuple(row) == ("staff:1:admin", f"attendee:{gone}", None)
+    assert ("points", {"attendee_ids": [gone]}) in heard
+    assert any(kind == "nickname" and kw["attendee_id"] == gone and kw["hidden"] for kind, kw in heard)
+
+
+def test_withdraw_page_confirms_then_deletes(app, db, festival, admin_client):
+    attendee_id = festival["people"][1][0]
+    page = admin_client.get(f"/admin/attendees/{attendee_id}/withdraw")
+    assert page.status_code == 200 and NAMES[1] in page.get_data(as_text=True)
+    url = f"/admin/attendees/{attendee_id}/withdraw"
+    assert post_form(admin_client, url, {}).status_code == 400  # not confirmed
+    assert admin_client.post(url, data={"confirm": "yes"}).status_code == 400  # no CSRF token
+    assert person_rows(db, attendee_id)["attendees"] == 1
+    done = post_form(admin_client, url, {"confirm": "yes"})
+    assert done.status_code == 200 and NAMES[1] not in done.get_data(as_text=True)
+    assert person_rows(db, attendee_id)["attendees"] == 0
+    assert post_form(admin_client, url, {"confirm": "yes"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["desk", "zone", "host", "stage"])
+def test_withdraw_and_audit_pages_are_admin_only(app, db, festival, device_client, client, role):
+    attendee_id = festival["people"][0][0]
+    other = device_client(role)
+    for url in (f"/admin/attendees/{attendee_id}/withdraw", "/admin/audit"):
+        assert other.get(url).status_code == 403
+        assert client.get(url).status_code == 401
+    assert post_form(other, f"/admin/attendees/{attendee_id}/withdraw", {"confirm": "yes"}).status_code == 403
+    assert person_rows(db, attendee_id)["attendees"] == 1
+
+
+def test_withdraw_command(app, db, festival):
+    attendee_id = festival["people"][2][0]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["withdraw", str(attendee_id)], input="n\n").exit_code != 0
+    assert person_rows(db, attendee_id)["attendees"] == 1
+    result = runner.invoke(args=["withdraw", str(attendee_id), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert person_rows(db, attendee_id)["attendees"] == 0
+    missing = runner.invoke(args=["withdraw", "999999", "--yes"])
+    assert missing.exit_code != 0 and "No such attendee" in missing.output
+
+
+def test_audit_page_lists_filters_and_pages(app, db, admin_client):
+    with transaction(db):
+        for n in range(60):
+            audit(db, "staff:1:admin", "badge.reissue", f"attendee:{n}")
+        audit(db, "staff:1:admin", "attendees.export", None, "rows=3")
+    first = admin_client.get("/admin/audit").get_data(as_text=True)
+    assert "<td>attendees.export</td>" in first and "Trang 1 / 2" in first
+    filtered = admin_client.get("/admin/audit?action=attendees.export").get_data(as_text=True)
+    assert "<td>attendees.export</td>" in filtered and "attendee:59" not in filtered
+    family = admin_client.get("/admin/audit?action=badge.&page=2").get_data(as_text=True)
+    assert "<td>attendee:0</td>" in family and "<td>attendees.export</td>" not in family
+    assert admin_client.get("/admin/audit?page=abc").status_code == 200
+    assert admin_client.get("/admin/audit?action=%25").status_code == 200
+    assert "/admin/audit" in admin_client.get("/admin/").get_data(as_text=True)
