@@ -14,7 +14,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kiosk.serving import raise_open_file_limit
+from kiosk.ops.serving import raise_open_file_limit
 
 from . import machine, report
 from .modes import MODES, PARTS

@@ -38,7 +38,7 @@ def _database(workdir: Path, attendees: int, log) -> Path:
 
 def time_boards(path: Path, repeats: int) -> dict:
     """Median and p95 milliseconds to compute each board, after one warm-up call."""
-    from kiosk.leaderboard import compute_board
+    from kiosk.boards.compute import compute_board
 
     db = open_db(str(path), "NORMAL")
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kiosk.tokens import new_token
 from kiosk.db import migrate, now, open_db
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from kiosk.text import fold, name_sort_key
 
 CACHE = Path(__file__).resolve().parent / ".cache"

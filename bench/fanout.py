@@ -51,7 +51,7 @@ def _create_hub_game(path: Path, players: int, questions: int,
     The time limit is long so that a slow server shows up as late delivery and
     a late stage board, not as answers refused for being too late.
     """
-    from games import live
+    from games.live import game as live
     from kiosk.db import open_db
 
     db = open_db(str(path), "NORMAL")

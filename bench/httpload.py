@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kiosk.serving import raise_open_file_limit
+from kiosk.ops.serving import raise_open_file_limit
 
 from .stats import summary_ms
 

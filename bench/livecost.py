@@ -19,7 +19,8 @@ from . import dataset
 
 def _setup(path: Path, players: int, sync: str):
     """A migrated database with one game of ``players`` walk-ups; returns (db, game, players)."""
-    from games import live, questions
+    from games.live import game as live
+    from games.quiz import questions
     from kiosk.db import open_db
 
     dataset.new_database(path).conn.close()
@@ -34,7 +35,8 @@ def measure(players: int, sync: str = "NORMAL") -> dict:
     """Milliseconds per answer, per connect snapshot, and for one close + reveal at ``players``."""
     from flask import Flask
 
-    from games import live, live_sockets
+    from games.live import game as live
+    from games.live import sockets as live_sockets
 
     app = Flask("livecost")  # player_snapshot needs no request, only an app for the clock
     with tempfile.TemporaryDirectory(prefix="livecost-") as tmp, app.app_context():

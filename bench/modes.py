@@ -29,4 +29,4 @@ MODES = {
     },
 }
 
-PARTS = ("scan", "boards", "fanout", "badges")
+PARTS = ("scan", "boards", "fanout", "badges", "search")

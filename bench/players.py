@@ -13,7 +13,7 @@ import random
 import secrets
 import time
 
-from kiosk.serving import raise_open_file_limit
+from kiosk.ops.serving import raise_open_file_limit
 
 from .wsclient import SioClient
 

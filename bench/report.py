@@ -31,7 +31,7 @@ def _machine(m: dict) -> list[str]:
 
 def _goals(results: dict) -> list[str]:
     rows = []
-    for part in ("scan", "boards", "fanout", "badges"):
+    for part in ("scan", "boards", "fanout", "badges", "search"):
         for g in (results.get(part) or {}).get("goals", []):
             rows.append([part, g["goal"], f"{_v(g['figure'])} {g['unit']}", "**met**" if g["met"] else "**not met**"])
     return ["## Goals", ""] + _table(["part", "goal", "figure", "verdict"], rows)
@@ -73,7 +73,7 @@ def _scan(s: dict) -> list[str]:
 def _boards(b: dict) -> list[str]:
     rows = [[f"{int(size):,} attendees", board, t["median_ms"], t["p95_ms"], t["repeats"]]
             for size, boards in b["compute"].items() for board, t in boards.items()]
-    out = ["## 2. Leaderboards", "", "In-process `kiosk.leaderboard.compute_board`, after one warm-up call.", ""]
+    out = ["## 2. Leaderboards", "", "In-process `kiosk.boards.compute.compute_board`, after one warm-up call.", ""]
     out += _table(["festival size", "board", "median ms", "p95 ms", "repeats"], rows)
     p = b.get("pushes", {})
     if "error" in p:
@@ -116,6 +116,27 @@ def _badges(b: dict) -> list[str]:
             f"{_v(f['sheet_first_render_s'])} s, again {_v(f['sheet_cached_qr_render_s'])} s", ""]
 
 
+def _search(s: dict) -> list[str]:
+    rows = []
+    for size, entry in s["sizes"].items():
+        for kind in ("named", "broad"):
+            a = entry[kind]["all"]
+            rows.append([f"{int(size):,} attendees", kind, a["n"], a["p50_ms"], a["p99_ms"], a["max_ms"]])
+    out = ["## 5. Desk name search", "",
+           "In-process `checkin.search.search` (first page of 20) over the folded-word index, after one warm-up "
+           "pass; every query repeated. *named*: the issue's queries for one person (\"Đoàn\", \"doan minh quan\", "
+           "\"quynh phan\", \"nguyen-van an\", …), each checked to put that person first; *broad*: one common "
+           "word or prefix (\"nguyen\", \"th\", \"tran thi\").", ""]
+    out += _table(["festival", "queries", "timings", "p50 ms", "p99 ms", "max ms"], rows)
+    large = s["sizes"][max(s["sizes"], key=int)]
+    slow = sorted(((q, t["p99_ms"]) for kind in ("named", "broad") for q, t in large[kind]["per_query"].items()),
+                  key=lambda qt: -qt[1])[:5]
+    out += ["Slowest queries at the largest size (p99): " + ", ".join(f"`{q}` {_v(t)} ms" for q, t in slow) + ".", ""]
+    wrong = {size: e["problems"] for size, e in s["sizes"].items() if e["problems"]}
+    out += [f"Named people first: {'every query, every size' if not wrong else wrong}.", ""]
+    return out
+
+
 def render(results: dict) -> str:
     """The whole Markdown report."""
     mode = results["mode"]
@@ -129,7 +150,7 @@ def render(results: dict) -> str:
         lines += ["> This is not the full run: sizes are smaller than the goals name, so ratios and verdicts "
                   "are indicative only.", ""]
     lines += ["How to run: `python -m bench` (full, about 10 minutes; on a quiet machine), `--quick` (about "
-              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges`, `--players 500,1000,2000` "
+              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search`, `--players 500,1000,2000` "
               "(fan-out sizes), `--out PATH`; `python -m bench.livecost` times the live game's own code "
               "without sockets. "
               "The first run builds the large databases into `bench/.cache/` and runs `npm install` in "
@@ -137,7 +158,7 @@ def render(results: dict) -> str:
               "so `FESTIVAL_SQLITE_SYNCHRONOUS=NORMAL python -m bench --only fanout` measures the same "
               "hub with a cheaper commit (`FESTIVAL_GAME_SYNCHRONOUS=FULL` puts the fsync back on answers).", ""]
     lines += _machine(results["machine"]) + _goals(results)
-    renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges}
+    renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges, "search": _search}
     for part, fn in renderers.items():
         if part in results.get("errors", {}):
             lines += [f"## {part}", "", f"Failed: `{results['errors'][part]}`", ""]

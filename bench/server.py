@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from kiosk.serving import raise_open_file_limit
+from kiosk.ops.serving import raise_open_file_limit
 
 from .procstat import children
 

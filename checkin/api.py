@@ -3,7 +3,8 @@
 Devices authenticate with their credential (cookie from pairing, or
 ``Authorization: Bearer``); cookie requests also need the CSRF header.
 Every view parses and type-checks its input, calls one service (one
-transaction), sends signals after the commit, then answers JSON.
+transaction; the service announces its effects after the commit), then
+answers JSON.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError, json_body
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
-from kiosk.signals import attendee_registered, checked_in, points_changed, zone_visited
 
 from . import attendees, scanning
 from .desk import counters
@@ -67,15 +67,9 @@ def post_scan():
     db = get_db()
     if principal.role == "zone" or (principal.role == "admin" and payload.get("zone_id") is not None):
         zone_id = scanning.get_scan_zone(principal, payload.get("zone_id"))
-        result, is_new = scanning.zone_scan(db, scan, principal, zone_id)
-        if is_new and result.get("attendee"):
-            zone_visited.send(zone_id=zone_id, attendee_id=result["attendee"]["id"])
+        result, _is_new = scanning.zone_scan(db, scan, principal, zone_id)
     else:
-        result, is_new = scanning.desk_scan(db, scan, principal)
-        if is_new and result["result"] == "checked_in":
-            checked_in.send(attendee_id=result["attendee"]["id"], station=scan.station, undone=False)
-    if is_new and result.get("points_awarded"):
-        points_changed.send(attendee_ids=[result["attendee"]["id"]])
+        result, _is_new = scanning.desk_scan(db, scan, principal)
     return jsonify(result)
 
 
@@ -102,9 +96,7 @@ def check_in_attendee(attendee_id: int):
         raise ServiceError("bad_scan", "The scan needs an id of 8 to 64 letters, digits, - or _.")
     station = station_of(payload, principal)
     scan = ScanRequest(scan_id, f"attendee:{attendee_id}", None, station)
-    result, is_new = scanning.manual_check_in(get_db(), scan, principal, attendee_id)
-    if is_new and result["result"] == "checked_in":
-        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
+    result, _is_new = scanning.manual_check_in(get_db(), scan, principal, attendee_id)
     return jsonify(result)
 
 
@@ -114,7 +106,6 @@ def undo_check_in(attendee_id: int):
     """Undo a check-in made in the last 5 minutes."""
     principal = current_principal()
     scanning.undo_check_in(get_db(), attendee_id, principal.actor)
-    checked_in.send(attendee_id=attendee_id, station=None, undone=True)
     return jsonify({"ok": True, "result": "undone", "attendee_id": attendee_id})
 
 
@@ -147,9 +138,6 @@ def register_walk_in():
     db = get_db()
     outcome = scanning.register_walk_in(db, data, principal.actor, station, check_now)
     attendee_id = outcome["attendee_id"]
-    attendee_registered.send(attendee_id=attendee_id)
-    if outcome["checkin"] and outcome["checkin"]["result"] == "checked_in":
-        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
     row = attendees.get_attendee(db, attendee_id)
     return jsonify({"ok": True, "attendee": scanning.public_attendee(row), "token": outcome["token"],
                     "checkin": outcome["checkin"], "label_url": label_url(attendee_id)}), 201
@@ -196,8 +184,6 @@ def check_in_class():
     school, class_name = _class_args(payload)
     station = station_of(payload, principal)
     outcome = scanning.check_in_class(get_db(), school, class_name, principal.actor, station)
-    for attendee_id in outcome["attendee_ids"]:
-        checked_in.send(attendee_id=attendee_id, station=station, undone=False)
     return jsonify({"ok": True, "school": school, "class_name": class_name, **outcome})
 
 

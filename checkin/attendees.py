@@ -12,6 +12,7 @@ from kiosk import nicknames, tokens
 from kiosk.audit import audit
 from kiosk.db import now, transaction
 from kiosk.errors import NotFound, ServiceError
+from kiosk.signals import announce, attendee_registered
 from kiosk.text import clean, fold, name_sort_key
 
 AGE_BANDS = ("u7", "7-15", "16-17", "18+")
@@ -88,6 +89,7 @@ def create_attendee(db, data: NewAttendee, source: str, by: str,
     with transaction(db):
         attendee_id = insert_attendee(db, data, source, by, stamp)
         token = issue_badge(db, attendee_id, by, stamp)
+        announce(db, attendee_registered, attendee_id=attendee_id)
     return attendee_id, token
 
 

@@ -89,7 +89,7 @@ def export_attendees(output):
 @with_appcontext
 def demo_command(host, port, db_path, fresh, seed, no_serve):
     """Build a demo festival (8 zones, 300 attendees) in its own database and serve it."""
-    from kiosk.serving import exec_gunicorn, gunicorn_argv, print_addresses
+    from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses
 
     path = Path(db_path) if db_path else Path(current_app.instance_path) / "demo" / "festival.db"
     info = build_demo(path.resolve(), seed=seed, fresh=fresh)

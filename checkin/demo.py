@@ -146,7 +146,7 @@ def _activity(db, rng: random.Random) -> None:
     Visits are spread over the last two hours (outside every cooldown)."""
     from datetime import datetime, timedelta, timezone
 
-    from kiosk import zones
+    from kiosk.zones import service as zones
 
     from .scanning import check_in
 

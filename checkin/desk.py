@@ -7,13 +7,12 @@ change, so each desk gets a handful of small messages, not one per person.
 """
 from __future__ import annotations
 
-import threading
 
-from flask import Blueprint, current_app, has_app_context, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 
 from kiosk.auth import current_principal, role_required
-from kiosk.db import app_connection, get_db
-from kiosk.realtime import StaffNamespace, socketio
+from kiosk.db import get_db
+from kiosk.realtime import Coalescer, StaffNamespace, socketio
 from kiosk.signals import attendee_registered, checked_in
 
 from .scanning import UNDO_WINDOW
@@ -37,41 +36,16 @@ def counters(db) -> dict:
             "stations": [{"station": s["station"] or "?", "checked_in": s["checked_in"]} for s in stations]}
 
 
-class _CountersPusher:
-    """Schedules at most one pending counters push at a time."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._pending = False
-
-    def poke(self, app) -> None:
-        with self._lock:
-            if self._pending:
-                return
-            self._pending = True
-        socketio.start_background_task(self._push, app)
-
-    def _push(self, app) -> None:
-        socketio.sleep(PUSH_DELAY_S)
-        with self._lock:
-            # Cleared before reading, so a change during the read schedules another push.
-            self._pending = False
-        try:
-            with app.app_context():
-                with app_connection(app) as db:
-                    payload = counters(db)
-            socketio.emit("counters", payload, namespace=NAMESPACE)
-        except Exception:  # a background task has nobody to report to but the log
-            app.logger.exception("desk counters push failed")
+def _send_counters(payload, _key) -> None:
+    socketio.emit("counters", payload, namespace=NAMESPACE)
 
 
-pusher = _CountersPusher()
+pusher = Coalescer("desk counters", lambda db, _key: counters(db), _send_counters, delay=PUSH_DELAY_S)
 
 
 def _counters_changed(_sender=None, **_kwargs) -> None:
     """Signal receiver: check-ins, undos and registrations change the counters."""
-    if has_app_context():
-        pusher.poke(current_app._get_current_object())
+    pusher.poke()
 
 
 class DeskNamespace(StaffNamespace):

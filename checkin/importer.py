@@ -18,6 +18,7 @@ from kiosk.audit import audit
 from kiosk.db import now, transaction
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
+from kiosk.signals import announce, attendee_registered
 from kiosk.text import clean, fold, name_sort_key
 
 from kiosk import tokens
@@ -300,6 +301,8 @@ def import_csv(db, source, mapping: dict | None = None, all_or_nothing: bool = F
                 fresh.append((row, data))
         _insert_all(db, fresh, by, stamp)
         report.imported = len(fresh)
+        if fresh:
+            announce(db, attendee_registered, attendee_id=None)
         audit(db, by, "attendees.import", None,
               f"imported={report.imported} duplicates={len(report.duplicates)} errors={len(report.errors)}")
     return report

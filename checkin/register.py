@@ -15,7 +15,6 @@ from kiosk.errors import ServiceError
 from kiosk.i18n import current_language
 from kiosk.nicknames import generate
 from kiosk.security import rate_limit
-from kiosk.signals import attendee_registered
 
 from .attendees import AGE_BANDS, MINOR_BANDS, NewAttendee, create_attendee
 
@@ -54,7 +53,6 @@ def register():
         attendee_id, token = create_attendee(get_db(), data, "self", "self-registration")
     except ServiceError as exc:
         return _render(values, exc, exc.status)
-    attendee_registered.send(attendee_id=attendee_id)
     return redirect(url_for("badges.phone", token=token, new=1))
 
 

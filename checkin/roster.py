@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
-from kiosk.signals import attendee_registered
+from kiosk.network import lan_addresses
 from kiosk.text import clean, sort_key
 
 from .attendees import AGE_BANDS
@@ -72,9 +72,6 @@ def import_page():
                                 by=current_principal().actor, default_age_band=band)
         except ServiceError as exc:
             error = exc
-        else:
-            if report.imported:
-                attendee_registered.send(attendee_id=None)
     return render_template("attendees/import.html", report=report, error=error, age_bands=AGE_BANDS,
                            limit=LIST_LIMIT), (error.status if error else 200)
 
@@ -104,8 +101,6 @@ def registration_url() -> tuple[str, bool]:
     An organiser often opens the admin pages on the hub itself
     (127.0.0.1), which a phone cannot reach: use the LAN address then.
     """
-    from kiosk.cli import lan_addresses
-
     base = current_app.config.get("PUBLIC_URL")
     if not base:
         host, _sep, port = request.host.partition(":")

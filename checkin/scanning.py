@@ -1,20 +1,21 @@
 """Checking people in, and answering every badge scan a device sends.
 
 A desk scan checks the attendee in; a zone-kiosk scan logs a zone visit
-through ``kiosk.zones``. Both run through :func:`kiosk.scans.run_scan`, so
+through ``kiosk.zones.service``. Both run through :func:`kiosk.scans.run_scan`, so
 each client-generated scan id is answered once and replayed thereafter.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from kiosk import zones
+from kiosk.zones import service as zones
 from kiosk.audit import audit
 from kiosk.badgecheck import PROBLEMS
 from kiosk.db import get_setting, now, parse_time, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
 from kiosk.scans import ScanRequest, run_scan
+from kiosk.signals import announce, checked_in
 from kiosk.text import clean, given_name, sort_key
 
 from .attendees import MINOR_BANDS, create_attendee, lookup_badge
@@ -65,7 +66,9 @@ def check_in(db, attendee: dict, by: str, station: str | None, scan_id: str | No
 
     Two desks racing on the same badge: the conditional UPDATE lets exactly
     one of them win; the other gets ``already_checked_in`` with the winner's
-    time and station.
+    time and station. Every path that checks someone in (desk scan, search,
+    class, walk-in, a zone's automatic check-in) comes here, and this
+    announces ``checked_in`` after the commit.
     """
     stamp = now()
     station = station or by.split(":", 2)[-1]
@@ -81,6 +84,7 @@ def check_in(db, attendee: dict, by: str, station: str | None, scan_id: str | No
                           station=row["checked_in_by"] or "?") | {"checked_in_at": row["checked_in_at"]}
         db.execute("INSERT INTO checkins (attendee_id, scan_id, station, method, at, by) VALUES (?, ?, ?, ?, ?, ?)",
                    [attendee["id"], scan_id, station, method, stamp, by])
+        announce(db, checked_in, attendee_id=attendee["id"], station=station, undone=False)
     return answer("checked_in", attendee, name=given_name(attendee["full_name"])) | {"checked_in_at": stamp}
 
 
@@ -100,6 +104,7 @@ def undo_check_in(db, attendee_id: int, by: str) -> None:
         db.execute("UPDATE checkins SET undone_at = ?, undone_by = ? WHERE attendee_id = ? AND undone_at IS NULL",
                    [now(), by, attendee_id])
         audit(db, by, "checkin.undo", f"attendee:{attendee_id}")
+        announce(db, checked_in, attendee_id=attendee_id, station=None, undone=True)
 
 
 def _badge_problem(status: str) -> str | None:

@@ -9,8 +9,8 @@ from flask.cli import with_appcontext
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 
-from .bank import MAX_FILE_BYTES, BankError, Problem
-from .questions import import_bank, list_banks
+from .quiz.bank import MAX_FILE_BYTES, BankError, Problem
+from .quiz.questions import import_bank, list_banks
 
 
 @click.command("import-questions")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 
+from games.quiz import questions
+
 MODES = ("speed", "accuracy")
 SPEED_BASE = 500
 SPEED_BONUS = 500
@@ -207,8 +209,6 @@ def reveal_summary(db, game: dict, idx: int) -> dict:
     not answer. Reads the stored ranks: one query for every player's result
     and the spread, one for the top 5.
     """
-    from . import questions
-
     gq = db.execute("SELECT * FROM game_questions WHERE game_id = ? AND idx = ?", [game["id"], idx]).fetchone()
     q = questions.get_question(db, gq["question_id"])
     rows = db.execute(

@@ -1,8 +1,9 @@
 """Festival Kiosk: check-in, zone passport, quiz games and live leaderboards.
 
 ``create_app`` is the only way to get an app (gunicorn target:
-``kiosk:create_app()``). Extensions are created unbound and bound here;
-``checkin`` and ``games`` are imported only inside this function.
+``kiosk:create_app()``). Extensions are created unbound and bound here; the
+features (kiosk's own packages, ``checkin`` and ``games``) are imported and
+registered inside this function, in one list.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import auth, config, db, errors, i18n, realtime, security, views
 from .realtime import socketio
 
 __all__ = ["create_app", "socketio"]
@@ -42,37 +44,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=_asset_dir("static"),
         template_folder=_asset_dir("templates"),
     )
-    from . import config
-
     config.load_config(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import auth, db, devices, errors, i18n, realtime, security, views
+    # The core, then every feature, in order. Features are imported here, the
+    # one place the app is composed: the core never imports a feature.
+    import checkin
+    import games.cli
+    import games.live
+    import games.quiz
 
-    db.init_app(app)
-    i18n.init_app(app)
-    errors.init_app(app)
-    security.init_app(app)
-    realtime.init_app(app)
+    from . import boards, cli, dashboard, devices, ops, zones
+
+    for part in (db, i18n, errors, security, realtime):
+        part.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(devices.bp)
-
-    from . import admin, leaderboard, zones
-
-    admin.init_app(app)
-    zones.init_app(app)
-    leaderboard.init_app(app)
-
-    import checkin
-    import games
-
-    checkin.init_app(app)
-    games.init_app(app)
-
-    from . import cli, ops_cli
-
     cli.init_app(app)
-    ops_cli.init_app(app)
+    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops):
+        feature.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
     return app

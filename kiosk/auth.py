@@ -203,7 +203,7 @@ def role_required(*roles: str):
 
 # --- views -------------------------------------------------------------------
 
-ROLE_HOME = {"admin": "admin.dashboard", "desk": "desk.page", "zone": "zones.kiosk_page",
+ROLE_HOME = {"admin": "dashboard.page", "desk": "desk.page", "zone": "zones.kiosk_page",
              "host": "games.host_page", "stage": "stage.page"}
 
 

@@ -61,21 +61,68 @@ def transaction(db: sqlite_utils.Database):
     IMMEDIATE takes the write lock up front, so two connections doing
     read-then-write never deadlock on a lock upgrade; they queue on the busy
     timeout instead. Nested use becomes a savepoint via ``db.atomic()``.
+    Callbacks registered with :func:`after_commit` run once, after the
+    outermost commit; a rolled-back transaction or savepoint drops its own.
     """
     conn = db.conn
+    pending = _pending(db)
     if conn.in_transaction:
-        with db.atomic():
-            yield db
+        mark = len(pending)
+        try:
+            with db.atomic():
+                yield db
+        except BaseException:
+            del pending[mark:]
+            raise
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
+        pending.clear()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
     else:
         conn.execute("COMMIT")
+        run_after_commit(db)
+
+
+def _pending(db) -> list:
+    pending = getattr(db, "_after_commit", None)
+    if pending is None:
+        pending = db._after_commit = []
+    return pending
+
+
+def after_commit(db, callback, *args, merge_key=None, **kwargs) -> None:
+    """Run ``callback(*args, **kwargs)`` once the outermost transaction commits
+    (at once when no transaction is open). ``merge_key``: a callback already
+    pending under the same key is replaced by this one's ``merge`` with it
+    (see :func:`kiosk.signals.announce`), so a transaction that awards 2,000
+    players announces once."""
+    if not db.conn.in_transaction:
+        callback(*args, **kwargs)
+        return
+    pending = _pending(db)
+    if merge_key is not None:
+        for entry in pending:
+            if entry[0] == merge_key:
+                entry[3].update({k: v for k, v in kwargs.items() if not isinstance(v, list)})
+                for k, v in kwargs.items():
+                    if isinstance(v, list):
+                        entry[3].setdefault(k, []).extend(v)
+                return
+    pending.append((merge_key, callback, args, dict(kwargs)))
+
+
+def run_after_commit(db) -> None:
+    """Run (and forget) the callbacks waiting for a commit; for code that
+    commits with ``db.conn.commit()`` itself."""
+    pending = _pending(db)
+    while pending:
+        _key, callback, args, kwargs = pending.pop(0)
+        callback(*args, **kwargs)
 
 
 def now() -> str:

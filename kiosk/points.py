@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .db import now, transaction
 from .errors import ServiceError
+from .signals import announce, points_changed
 
 MAX_AWARD = 100_000
 
@@ -24,7 +25,8 @@ def award(db, attendee_id: int, points: int, source: str, reference: str,
 
     Safe to call again with the same source and reference (a retry, an offline
     replay, two kiosks racing): the second call changes nothing and reports
-    the first award. Joins the caller's transaction when there is one.
+    the first award. Joins the caller's transaction when there is one, and
+    announces ``points_changed`` after its commit.
     Raises ServiceError ``bad_points`` for a non-integer or absurd amount.
     """
     if not isinstance(points, int) or isinstance(points, bool) or abs(points) > MAX_AWARD:
@@ -46,6 +48,7 @@ def award(db, attendee_id: int, points: int, source: str, reference: str,
                 [attendee_id, points, stamp],
             )
             awarded, given = True, points
+            announce(db, points_changed, attendee_ids=[attendee_id])
         else:
             row = db.execute("SELECT points FROM ledger WHERE source = ? AND reference = ?",
                              [source, str(reference)]).fetchone()
@@ -58,15 +61,3 @@ def total_points(db, attendee_id: int) -> int:
     row = db.execute("SELECT points FROM point_totals WHERE attendee_id = ?", [attendee_id]).fetchone()
     return row["points"] if row else 0
 
-
-def rank_of(db, attendee_id: int) -> int | None:
-    """1-based festival rank (ties go to whoever reached the score first)."""
-    row = db.execute("SELECT points, reached_at FROM point_totals WHERE attendee_id = ?",
-                     [attendee_id]).fetchone()
-    if row is None:
-        return None
-    ahead = db.execute(
-        "SELECT COUNT(*) FROM point_totals WHERE points > ? OR (points = ? AND reached_at < ?)",
-        [row["points"], row["points"], row["reached_at"]],
-    ).fetchone()[0]
-    return ahead + 1

@@ -7,15 +7,17 @@ App code never imports eventlet: it uses ``socketio.sleep`` and
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from flask import request
+from flask import current_app, has_app_context, request
 from flask_socketio import Namespace, SocketIO, join_room
 # python-socketio's own class: the builtin ConnectionRefusedError (an OSError)
 # is not recognised, so a refusal would be swallowed and the client let in.
 from socketio.exceptions import ConnectionRefusedError
 
 from .auth import allowed, resolve_principal
-from .db import get_db
+from .db import app_connection, get_db
 from .errors import HTTP_MESSAGES, ServiceError
 
 log = logging.getLogger(__name__)
@@ -124,6 +126,75 @@ class NoWebSocketCompression:
     def __call__(self, environ, start_response):
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.app(environ, start_response)
+
+
+def watched(namespace: str, room: str | None = None) -> bool:
+    """True when at least one socket on this process is in ``namespace`` (or its ``room``)."""
+    server = socketio.server
+    if server is None:
+        return False
+    rooms = server.manager.rooms.get(namespace) or {}
+    return any(rooms.values()) if room is None else bool(rooms.get(room))
+
+
+class Coalescer:
+    """Merges a burst of changes into one push: the one pusher of every pushed view.
+
+    ``poke(key)`` schedules at most one pending push per key. The push runs
+    ``delay`` seconds after the first poke, and at least ``min_interval``
+    after the previous push of that key; ``build(db, key)`` reads the state
+    then, from its own connection, so changes made during the wait are in it.
+    The pending mark is cleared before the read, so a change during the read
+    schedules another push. ``active(key)`` (optional) skips the read when
+    nobody would receive it; ``send(payload, key)`` emits.
+    """
+
+    def __init__(self, name: str, build, send, delay: float = 0.15, min_interval: float = 0.0,
+                 active=None):
+        self.name, self.build, self.send, self.active = name, build, send, active
+        self.delay, self.min_interval = delay, min_interval
+        self.app = None
+        self._lock = threading.Lock()
+        self._pending: set = set()
+        self._last: dict = {}
+
+    def bind(self, app) -> None:
+        """The app to push for when poked outside an app context (background tasks)."""
+        self.app = app
+
+    def poke(self, key=None) -> None:
+        app = current_app._get_current_object() if has_app_context() else self.app
+        if app is None:
+            return
+        with self._lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+        socketio.start_background_task(self._run, app, key)
+
+    def _run(self, app, key) -> None:
+        since = time.monotonic() - self._last.get(key, float("-inf"))
+        socketio.sleep(max(self.delay, self.min_interval - since))
+        with self._lock:
+            self._pending.discard(key)
+        try:
+            self.push_now(key, app)
+        except Exception:  # a background task has nobody to report to but the log
+            app.logger.exception("%s push failed", self.name)
+
+    def push_now(self, key=None, app=None) -> bool:
+        """Build and send now; False when nobody would receive it."""
+        app = app or self.app
+        if self.active is not None and not self.active(key):
+            return False
+        with app.app_context():
+            with app_connection(app) as db:
+                payload = self.build(db, key)
+        if payload is None:
+            return False
+        self._last[key] = time.monotonic()
+        self.send(payload, key)
+        return True
 
 
 def is_hub(app) -> bool:

@@ -1,11 +1,14 @@
 """Cross-feature effects travel by signals, not imports.
 
-Send a signal only after the transaction that caused it has committed, so a
-subscriber never acts on a write that was rolled back. Subscribers must be
-cheap (mark something dirty, emit a small event): they run inside the
-request or socket event that sent the signal.
+The service that causes an effect announces it with :func:`announce`, inside
+its transaction: the signal is sent once, after the outermost commit, and
+never for a write that was rolled back. Views never send signals. Receivers
+must be cheap (mark something dirty, poke a coalescing pusher): they run
+inside the request, socket event or background task that committed.
 """
 from blinker import Namespace
+
+from .db import after_commit
 
 _signals = Namespace()
 
@@ -19,3 +22,16 @@ nickname_changed = _signals.signal("nickname-changed")
 zone_visited = _signals.signal("zone-visited")
 #: attendee_id= — a new attendee was registered (registered counter)
 attendee_registered = _signals.signal("attendee-registered")
+#: attendee_id=, rule_id=, claimed=bool — a passport reward was unlocked or claimed
+reward_changed = _signals.signal("reward-changed")
+#: game_id= — a live game ended (results, histories and quiz stats change)
+game_ended = _signals.signal("game-ended")
+
+
+def announce(db, signal, **kwargs) -> None:
+    """Send ``signal`` with ``kwargs`` after ``db``'s outermost commit. Within
+    one transaction, announcements of one signal merge: list arguments
+    (``attendee_ids``) are joined, so a reveal that awards 2,000 players
+    sends ``points_changed`` once."""
+    key = signal.name if any(isinstance(v, list) for v in kwargs.values()) else None
+    after_commit(db, signal.send, None, merge_key=key, **kwargs)

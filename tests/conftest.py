@@ -10,7 +10,7 @@ from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app, socketio
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from tests.support.http import ADMIN_PASSWORD, CHROMIUM, post_form
 
 

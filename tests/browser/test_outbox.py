@@ -8,7 +8,7 @@ import pytest
 
 from checkin.attendees import NewAttendee, create_attendee
 from kiosk.db import now, open_db
-from kiosk.devices import create_device
+from kiosk.devices.service import create_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

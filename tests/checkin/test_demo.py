@@ -67,10 +67,10 @@ def test_demo_is_deterministic_with_a_seed_and_fresh_rebuilds(tmp_path):
 
 
 def test_demo_serves_like_festival_serve(app, runner, tmp_path, monkeypatch):
-    import kiosk.serving
+    import kiosk.ops.serving
 
     started = {}
-    monkeypatch.setattr(kiosk.serving, "exec_gunicorn", lambda argv: started.setdefault("argv", argv))
+    monkeypatch.setattr(kiosk.ops.serving, "exec_gunicorn", lambda argv: started.setdefault("argv", argv))
     for key in ("FESTIVAL_DATABASE", "FESTIVAL_INSTANCE_PATH", "FESTIVAL_ASYNC_MODE"):
         monkeypatch.setenv(key, "placeholder")  # restored after the test
     path = tmp_path / "show" / "demo.db"

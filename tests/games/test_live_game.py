@@ -1,9 +1,11 @@
-"""The live-game state machine (games.live) driven with an injected clock."""
+"""The live-game state machine (games.live.game) driven with an injected clock."""
 from __future__ import annotations
 
 import pytest
 
-from games import live, questions, scoring
+from games import scoring
+from games.live import game as live
+from games.quiz import questions
 from kiosk.db import migrate, open_db
 from kiosk.errors import ServiceError
 from kiosk.signals import points_changed

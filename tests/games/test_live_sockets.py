@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from games import live_sockets
+from games.live import sockets as live_sockets
 from tests.support.http import post_json
 
 
@@ -62,7 +62,7 @@ def _player_socket(socket_client, token):
 
 
 def _correct_choice(db, game_id, idx):
-    from games import questions
+    from games.quiz import questions
 
     qid = db.execute("SELECT question_id FROM game_questions WHERE game_id = ? AND idx = ?",
                      [game_id, idx]).fetchone()[0]
@@ -207,7 +207,7 @@ def test_badge_join_page_and_rejoin(app, db, make_attendee, game):
 # ------------------------------------------------- speed and durability (issue 7)
 
 def test_phone_events_borrow_pooled_connections_that_skip_the_fsync(app, host, socket_client, game):
-    from games import live_db
+    from games.live import db as live_db
 
     phone = _player_socket(socket_client, _join(app, game["code"], "Sóc Nhanh")["token"])
     host_sock = socket_client(live_sockets.HOST, host)
@@ -249,7 +249,7 @@ def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
     """synchronous=NORMAL for answers: a crash of the hub process loses no acknowledged answer."""
     import socketio as sio
 
-    from games import live
+    from games.live import game as live
     from kiosk import create_app
     from kiosk.db import open_db
     from tests.support.live import LiveServer

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from games.bank import (
+from games.quiz.bank import (
     MAX_FILE_BYTES,
     SHIPPED_DIR,
     BankError,

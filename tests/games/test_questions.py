@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from games import questions as Q
-from games.bank import BankError
+from games.quiz import questions as Q
+from games.quiz.bank import BankError
 from kiosk.errors import ServiceError
 from tests.support.http import csrf, post_form
 

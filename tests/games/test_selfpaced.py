@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from kiosk import tokens
-from games import selfpaced as S
-from games.questions import get_question
+from games.quiz import selfpaced as S
+from games.quiz.questions import get_question
 from kiosk import badgecheck
 from kiosk.errors import ServiceError
 from kiosk.signals import points_changed

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kiosk import create_app
-from kiosk.backup import BackupError, backup_to, list_backups, restore_from, stop_automatic_backups
+from kiosk.ops.backup import BackupError, backup_to, list_backups, restore_from, stop_automatic_backups
 from kiosk.cli import main as festival
 from kiosk.points import award
 from tests.support.http import ADMIN_PASSWORD, post_form, post_json

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from kiosk import dashboard
-from kiosk.dashboard import checkins_per_bucket, dashboard_data, get_pusher
+from kiosk.dashboard import service as dashboard
+from kiosk.dashboard.namespace import pusher
+from kiosk.dashboard.service import checkins_per_bucket, dashboard_data
 from kiosk.db import now
+from kiosk.zones.service import visit
 from tests.support.http import post_json
 
 
@@ -39,15 +41,23 @@ def test_buckets_are_15_minutes_apart(db):
     assert starts[0].minute % 15 == 0
 
 
-def test_zone_parts_come_from_zones_when_it_provides_them(app, db, monkeypatch):
-    from kiosk import zones
-
-    monkeypatch.setattr(zones, "traffic", lambda db, since=None, bucket_minutes=15: [{"zone_id": 1, "count": 3}],
-                        raising=False)
-    monkeypatch.setattr(zones, "occupancy", lambda db: 1 / 0, raising=False)
+def test_zone_parts_are_what_the_zone_service_stores(app, db, make_zone, guest):
+    """A contract test: real visits through kiosk.zones.service.visit, read
+    back by the dashboard (a made-up shape once hid "0 people in every zone")."""
+    vr, quiz = make_zone(name_vi="Khu VR", dwell_s=900), make_zone(name_vi="Góc đố vui", dwell_s=900)
+    people = [guest() for _ in range(3)]
+    for n, person in enumerate(people):
+        visit(db, person, vr, f"scan-vr-{n:04d}", "test")
+    visit(db, people[0], quiz, "scan-quiz-0001", "test")
     with app.app_context():
         data = dashboard_data(db)
-    assert data["zone_traffic"] == [{"zone_id": 1, "count": 3}] and data["occupancy"] == []
+    inside = {z["zone_id"]: z for z in data["occupancy"]}
+    assert inside[vr]["inside"] == 3 and inside[quiz]["inside"] == 1
+    assert inside[vr]["name_vi"].startswith("Khu VR")
+    traffic = {}
+    for row in data["zone_traffic"]:
+        traffic[row["zone_id"]] = traffic.get(row["zone_id"], 0) + row["visits"]
+    assert traffic == {vr: 3, quiz: 1}
 
 
 def test_dashboard_page_and_json_are_admin_only(client, admin_client, device_client):
@@ -67,14 +77,14 @@ def test_admin_namespace_snapshot_and_pushes(app, db, admin_client, device_clien
     first = [e for e in sc.get_received("/admin") if e["name"] == "dashboard"]
     assert len(first) == 1 and first[0]["args"][0]["summary"]["registered"] == 0
     make_attendee()
-    assert get_pusher(app).push_now() is True
+    assert pusher.push_now(app=app) is True
     pushed = [e["args"][0] for e in sc.get_received("/admin") if e["name"] == "dashboard"]
     assert pushed[-1]["summary"]["registered"] == 1
     assert sc.emit("refresh", namespace="/admin", callback=True)["summary"]["registered"] == 1
 
 
 def test_no_push_when_nobody_watches(app):
-    assert get_pusher(app).push_now() is False
+    assert pusher.push_now(app=app) is False
 
 
 def test_devices_report_queue_length(db, device_client, admin_client, app):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from kiosk.db import transaction
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from kiosk.errors import ServiceError
 from tests.support.http import post_form
 

@@ -6,7 +6,8 @@ import json
 import pytest
 
 from kiosk.db import now, set_setting
-from kiosk.leaderboard import (MIN_INTERVAL_S, board_payload, compute_board, get_publisher)
+from kiosk.boards.compute import board_payload, compute_board
+from kiosk.boards.publisher import MIN_INTERVAL_S, get_publisher
 from kiosk.points import award
 from kiosk.signals import nickname_changed, points_changed, zone_visited
 
@@ -152,7 +153,7 @@ def test_unauthenticated_and_desk_cannot_join_public(client, device_client, sock
 
 def test_admin_and_stage_link_can_join_public(admin_client, app, db, socket_client):
     assert socket_client(NS, admin_client).is_connected(NS)
-    from kiosk.stage import create_stage_link
+    from kiosk.boards.stage import create_stage_link
 
     _id, token = create_stage_link(db, "Sân khấu", "test")
     linked = app.test_client()
@@ -262,7 +263,7 @@ def test_public_payloads_carry_no_personal_data(app, db, publisher, stage, make_
 
 def test_publisher_survives_a_broken_board(app, db, publisher, stage, monkeypatch):
     sc, _ = stage("overall")
-    import kiosk.leaderboard as lb
+    import kiosk.boards.compute as lb
 
     monkeypatch.setattr(lb, "overall_board", lambda *a: 1 / 0)
     publisher.mark_dirty("overall")

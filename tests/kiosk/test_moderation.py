@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.leaderboard import get_publisher
+from kiosk.boards.publisher import get_publisher
 from kiosk.points import award
 from tests.support.http import post_json
 

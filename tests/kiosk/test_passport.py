@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.db import transaction
 from kiosk.errors import ServiceError
-from kiosk.zones import claim_reward, passport, unclaimed_rewards, visit
+from kiosk.zones.service import claim_reward, passport, unclaimed_rewards, visit
 from tests.support.http import post_json
 from tests.support.zones import T0, iso, race
 
@@ -173,7 +173,7 @@ def test_phone_page_shows_passport(db, client, make_zone, guest):
 
 
 def test_passport_global_ignores_bad_ids(app):
-    from kiosk.zones import passport_for
+    from kiosk.zones.service import passport_for
 
     with app.test_request_context():
         assert passport_for("1") is None and passport_for(True) is None

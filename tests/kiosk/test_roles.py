@@ -22,7 +22,7 @@ from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 from kiosk import create_app, socketio
 from kiosk.auth import ROLES
 from kiosk.db import now, open_db
-from kiosk.devices import create_device, pair_device, revoke_device
+from kiosk.devices.service import create_device, pair_device, revoke_device
 from kiosk.realtime import StaffNamespace
 
 # First path segments of staff areas ("/zone" and "/zone/…", not "/zone-sw.js").
@@ -150,7 +150,7 @@ def test_route_refuses_no_credential_and_wrong_roles(matrix, endpoint, method, r
 def test_matrix_found_the_staff_routes():
     """Guard against a matrix that silently tests nothing."""
     endpoints = {p.values[0] for p in ROUTES}
-    assert {"api.post_scan", "desk.page", "admin.devices", "api.register_walk_in"} <= endpoints
+    assert {"api.post_scan", "desk.page", "devices_admin.devices", "api.register_walk_in"} <= endpoints
 
 
 def test_every_staff_api_view_declares_roles():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.errors import ServiceError
-from kiosk.stage import create_stage_link, expand_rotation, parse_rotation
+from kiosk.boards.stage import create_stage_link, expand_rotation, parse_rotation
 from tests.support.http import post_form
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from kiosk.db import set_setting, transaction
 from kiosk.points import award
-from kiosk.zones import occupancy, occupancy_of, traffic, visit
+from kiosk.zones.service import visit
+from kiosk.zones.stats import occupancy, occupancy_of, traffic
 from tests.support.http import post_form, post_json
 from tests.support.zones import T0, attendee_row, iso, race
 

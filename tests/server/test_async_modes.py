@@ -8,7 +8,7 @@ import socketio as sio
 
 from kiosk import create_app
 from kiosk.db import open_db
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server

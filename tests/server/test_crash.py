@@ -15,7 +15,7 @@ import requests
 from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app
 from kiosk.db import now, open_db
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from tests.support.live import LiveServer
 
 CLIENTS = 4

@@ -13,7 +13,7 @@ import socketio as sio
 
 from checkin.attendees import NewAttendee, create_attendee
 from kiosk.db import open_db, set_setting
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from kiosk.points import award
 
 pytestmark = pytest.mark.server

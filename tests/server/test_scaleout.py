@@ -17,7 +17,7 @@ import socketio
 from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app
 from kiosk.db import now, open_db
-from kiosk.devices import create_device, pair_device
+from kiosk.devices.service import create_device, pair_device
 from tests.support.live import LiveServer, free_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.server]
@@ -210,7 +210,7 @@ def test_the_edge_runs_no_game_clock_or_backups(cluster, tmp_path):
     from kiosk.realtime import is_hub
 
     assert not is_hub(app) and "festival_backups" not in app.extensions
-    from games.live_sockets import ensure_clock
+    from games.live.sockets import ensure_clock
 
     ensure_clock(app)
     assert not app.extensions.get("games_clock")
@@ -219,7 +219,7 @@ def test_the_edge_runs_no_game_clock_or_backups(cluster, tmp_path):
 def test_serve_and_node_commands_join_the_queue(redis_url, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from kiosk import node, serving
+    from kiosk.ops import node, serving
     from kiosk.cli import main as festival
 
     calls = []

@@ -12,8 +12,8 @@ from cryptography import x509
 
 from kiosk import create_app
 from kiosk.db import open_db
-from kiosk.devices import create_device, pair_device
-from kiosk.tls import ensure_certificates
+from kiosk.devices.service import create_device, pair_device
+from kiosk.ops.tls import ensure_certificates
 
 
 def san_of(path) -> set[str]:
@@ -52,7 +52,7 @@ def test_ca_certificate_download_never_serves_a_key(app, client):
 
 
 def test_serve_https_passes_the_certificate_to_gunicorn(tmp_path, monkeypatch):
-    from kiosk import serving
+    from kiosk.ops import serving
     from kiosk.cli import main as festival
 
     captured = {}

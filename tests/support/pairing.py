@@ -7,7 +7,7 @@ button; the hub answers with the device cookie and the role's start page.
 from __future__ import annotations
 
 from kiosk.db import open_db
-from kiosk.devices import create_device
+from kiosk.devices.service import create_device
 
 
 def pair_page(page, base_url: str, db_path, role: str, zone_id: int | None = None,

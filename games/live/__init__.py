@@ -1,0 +1,10 @@
+"""Live hosted games: the server-timed state machine (``game``), its
+connection pool (``db``), the ``/play``, ``/host`` and ``/gamescreen``
+namespaces and the game clock (``sockets``), and the pages (``views``)."""
+from __future__ import annotations
+
+from . import views
+
+
+def init_app(app) -> None:
+    views.init_app(app)  # /host, /host/screen/<id>, /play, sockets, the clock

@@ -1,0 +1,160 @@
+"""Live-game pages and JSON endpoints (blueprint ``games``).
+
+Pages: the host's console (``/host``), the big game screen
+(``/host/screen/<id>``), the player page (``/play``, public) and a badge
+holder's way in (``/b/<token>/play``). Game control itself runs over the
+``/host`` socket namespace (games.live.sockets).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+
+from kiosk.auth import current_principal, role_required
+from kiosk.db import get_db
+from kiosk.errors import NotFound, ServiceError, json_body
+from kiosk.security import csrf_exempt, rate_limit
+
+from games.live import game as live
+from games.quiz import questions
+from games import scoring
+from games.live import sockets
+from games.live.sockets import clock, ensure_clock, live_counters
+
+bp = Blueprint("games", __name__)
+
+JOIN_LIMIT_PER_MINUTE = 60
+
+
+def _join_url(code: str) -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return f"{base.rstrip('/')}/play?code={code}"
+
+
+def _joined(result: dict) -> dict:
+    player, game = result["player"], result["game"]
+    return {"ok": True, "token": result["token"],
+            "player": {"id": player["id"], "no": player["num"], "nick": player["nickname"]},
+            "game": {"id": game["id"], "title": game["title"], "code": game["code"]}}
+
+
+@bp.before_app_request
+def _start_clock():
+    ensure_clock(current_app._get_current_object())
+
+
+# ---------------------------------------------------------------------- host
+
+@bp.route("/host")
+@role_required("host")
+def host_page():
+    """The host's console: create a game, then run it."""
+    db = get_db()
+    games = db.execute("SELECT id, code, title, state, question_count FROM games WHERE state != 'ended' "
+                       "ORDER BY id DESC LIMIT 20").fetchall()
+    return render_template("games/host.html", banks=questions.list_banks(db), games=games,
+                           modes=scoring.MODES, default_limit=live.DEFAULT_TIME_LIMIT)
+
+
+@bp.route("/host/api/games", methods=["POST"])
+@role_required("host")
+def create_game():
+    """``{"bank", "count", "mode", "streak", "time_limit"?}`` → ``{"ok", "game"}`` (201)."""
+    data = json_body()
+    bank, streak, limit = data.get("bank"), data.get("streak", False), data.get("time_limit")
+    if not isinstance(bank, str) or not isinstance(streak, bool):
+        raise ServiceError("bad_request", "The request could not be understood.")
+    game = live.create_game(get_db(), bank=bank, count=data.get("count"), mode=data.get("mode", "speed"),
+                            streak=streak, host=current_principal().actor, now=clock(),
+                            time_limit=limit)
+    return jsonify({"ok": True, "game": _game_json(game)}), 201
+
+
+def _game_json(game: dict) -> dict:
+    return {"id": game["id"], "code": game["code"], "title": game["title"], "mode": game["mode"],
+            "streak": bool(game["streak_bonus"]), "state": game["state"], "n": game["question_count"],
+            "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game["code"])}
+
+
+@bp.route("/host/api/games/<int:game_id>/players")
+@role_required("host")
+def players(game_id: int):
+    """Every player of the game for the host (names, hidden/removed flags, score)."""
+    db = get_db()
+    game = live.get_game(db, game_id)
+    rows = db.execute("SELECT p.id, p.num, p.nickname, p.hidden, p.removed, p.score, p.attendee_id, "
+                      "a.nickname AS badge_nickname, a.consent_public, a.nickname_hidden FROM players p "
+                      "LEFT JOIN attendees a ON a.id = p.attendee_id WHERE p.game_id = ? ORDER BY p.num",
+                      [game_id]).fetchall()
+    return jsonify({"ok": True, "game": _game_json(game), "players": [
+        {"id": r["id"], "no": r["num"], "nick": r["nickname"], "public": scoring.public_name(r),
+         "hidden": bool(r["hidden"]), "removed": bool(r["removed"]), "badge": r["attendee_id"] is not None,
+         "sc": r["score"]} for r in rows]})
+
+
+@bp.route("/host/screen/<int:game_id>")
+@role_required("stage", "host")
+def screen_page(game_id: int):
+    """The big screen of one game: join code and QR, questions, spread, top 5, podium."""
+    game = live.get_game(get_db(), game_id)
+    return render_template("games/screen.html", game=game, join_url=_join_url(game["code"]))
+
+
+# -------------------------------------------------------------------- players
+
+@bp.route("/play")
+def play_page():
+    """The player page: enter the code (or arrive with ``?code=``), then play."""
+    code = request.args.get("code", "")[:12]
+    return render_template("games/play.html", code=code if code.isdigit() else "", badge=None)
+
+
+@bp.route("/play/join", methods=["POST"])
+@csrf_exempt  # no ambient credential is used: joining only creates a player and returns its token
+def join():
+    """``{"code", "nickname"?, "lang"?}`` → ``{"ok", "token", "player", "game"}`` (201)."""
+    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    data = json_body()
+    nickname, lang = data.get("nickname"), data.get("lang", "vi")
+    if nickname is not None and not isinstance(nickname, str):
+        raise ServiceError("bad_nickname", "Please choose a nickname.")
+    result = live.join_by_code(get_db(), data.get("code"), clock(), nickname=nickname or None,
+                               lang="en" if lang == "en" else "vi")
+    live_counters.poke(result["game"]["id"])
+    return jsonify(_joined(result)), 201
+
+
+def _badge_attendee(token: str) -> dict:
+    """The attendee holding live badge ``token`` (as printed or scanned). Raises NotFound."""
+    cleaned = token.replace("-", "").replace(" ", "").upper()[:40]
+    row = get_db().execute(
+        "SELECT a.id, a.nickname FROM badges b JOIN attendees a ON a.id = b.attendee_id "
+        "WHERE b.token = ? AND b.revoked_at IS NULL AND a.purged_at IS NULL", [cleaned]).fetchone()
+    if row is None:
+        raise NotFound("unknown_badge", "This badge is not valid.")
+    return dict(row)
+
+
+@bp.route("/b/<token>/play")
+def badge_play_page(token: str):
+    """A badge holder's way into a live game: enter the code, play under their nickname."""
+    attendee = _badge_attendee(token)
+    code = request.args.get("code", "")[:12]
+    return render_template("games/play.html", code=code if code.isdigit() else "",
+                           badge={"token": token, "nickname": attendee["nickname"]})
+
+
+@bp.route("/b/<token>/play/join", methods=["POST"])
+@csrf_exempt  # the badge token in the path is the credential, not a cookie
+def badge_join(token: str):
+    """``{"code"}`` → join (or rejoin, score kept) with the badge's attendee."""
+    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    attendee = _badge_attendee(token)
+    result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock())
+    live_counters.poke(result["game"]["id"])
+    return jsonify(_joined(result)), 201
+
+
+def init_app(app) -> None:
+    """Register the blueprint and the socket namespaces."""
+    app.register_blueprint(bp)
+    sockets.init_app(app)

@@ -1,0 +1,16 @@
+"""The organiser's live dashboard: the numbers (``service``), the ``/admin``
+namespace with its coalesced pushes (``namespace``) and the page, its JSON
+fallback and devices' status reports (``views``)."""
+from __future__ import annotations
+
+from kiosk.realtime import socketio
+
+from . import views
+from .namespace import NAMESPACE, AdminNamespace, connect_signals, pusher
+
+
+def init_app(app) -> None:
+    app.register_blueprint(views.bp)
+    socketio.on_namespace(AdminNamespace(NAMESPACE))
+    pusher.bind(app)
+    connect_signals()

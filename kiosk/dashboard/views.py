@@ -1,0 +1,43 @@
+"""The dashboard page, its JSON fallback, and devices' status reports."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+
+from kiosk.auth import require_role, role_required
+from kiosk.db import get_db
+from kiosk.errors import ServiceError, json_body
+
+from .namespace import changed
+from .service import MAX_QUEUE, dashboard_data, report_status
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/admin/")
+@role_required("admin")
+def page():
+    return render_template("admin/dashboard.html")
+
+
+@bp.route("/admin/dashboard.json")
+@role_required("admin")
+def data():
+    """The dashboard snapshot as JSON (fallback when the socket is down)."""
+    return jsonify(dashboard_data(get_db()))
+
+
+@bp.route("/api/devices/status", methods=["POST"])
+def device_status():
+    """A paired device reports its offline queue length ``{queue_length, online?}``."""
+    principal = require_role("desk", "zone", "host", "stage")
+    if principal.kind != "device":
+        raise ServiceError("not_a_device", "Only a paired device can report its status.")
+    payload = json_body()
+    queue, online = payload.get("queue_length"), payload.get("online")
+    if not isinstance(queue, int) or isinstance(queue, bool) or not 0 <= queue <= MAX_QUEUE:
+        raise ServiceError("bad_field", "The field %(field)s must be a whole number.", field="queue_length")
+    if online is not None and not isinstance(online, bool):
+        raise ServiceError("bad_field", "The field %(field)s must be true or false.", field="online")
+    report_status(get_db(), principal.id, queue, online)
+    changed()
+    return jsonify({"ok": True})

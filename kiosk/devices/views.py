@@ -1,0 +1,34 @@
+"""The pairing page a device opens from its one-time link."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, make_response, redirect, render_template, request
+
+from kiosk.auth import DEVICE_COOKIE, home_url
+from kiosk.db import get_db
+from kiosk.errors import ServiceError
+from kiosk.security import rate_limit
+
+from .service import pair_device
+
+bp = Blueprint("devices", __name__)
+
+
+@bp.route("/pair/<code>", methods=["GET", "POST"])
+def pair(code: str):
+    """GET shows a confirm button; POST pairs. Link previewers and chat apps
+    fetch GET links, and must not burn a one-time code."""
+    if len(code) > 100:
+        raise ServiceError("pairing_invalid",
+                           "This pairing link is invalid, already used or expired. Ask an organiser for a new one.",
+                           status=403)
+    if request.method == "GET":
+        return render_template("auth/pair.html", code=code)
+    rate_limit("pairing")
+    device_id, role, credential = pair_device(get_db(), code)
+    response = make_response(redirect(home_url(role)))
+    response.set_cookie(
+        DEVICE_COOKIE, credential, max_age=30 * 24 * 3600, httponly=True,
+        samesite="Lax", secure=request.is_secure,
+    )
+    current_app.logger.info("device %s paired as %s", device_id, role)
+    return response

@@ -1,0 +1,196 @@
+"""Operations commands: serve, backup, restore, purge, withdraw, and edge nodes.
+
+``backup``, ``purge`` and ``withdraw`` need the festival's app (its database
+setting) and live on ``app.cli`` (added by :func:`init_app`); ``serve``,
+``restore`` and ``node`` run before any app exists and are added to the
+``festival`` group here. This module's ``main`` is the console script.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from kiosk import create_app
+from kiosk.audit import audit
+from kiosk.cli import main, use_database
+from kiosk.ops.backup import DEFAULT_KEEP, BackupError, backup_to, list_backups, restore_from
+from kiosk.db import get_db, open_db, transaction
+from kiosk.errors import ServiceError
+from kiosk.ops.node import apply_environment, edge_environment, hub_environment, ping_message_queue
+from kiosk.ops.purge import aggregates, purge_personal_data, withdraw_attendee
+from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses, print_tls_help, tls_arguments
+
+
+def cli_actor() -> str:
+    """How a command-line action is named in the audit log."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{os.getpid()}:{user}"
+
+
+def _audit_now(db, action: str, target: str | None = None, detail: str | None = None) -> None:
+    with transaction(db):
+        audit(db, cli_actor(), action, target, detail)
+
+
+@click.command("backup")
+@click.option("--to", "folder", default=None, help="Folder for the backup (default: the BACKUP_DIR setting).")
+@click.option("--keep", default=None, type=click.IntRange(1, 10_000), help="How many backups to keep there.")
+@with_appcontext
+def backup_command(folder, keep):
+    """Write an online backup of the festival (the hub may keep running)."""
+    folder = folder or current_app.config.get("BACKUP_DIR")
+    if not folder:
+        raise click.UsageError("Say where with --to DIR, or set BACKUP_DIR.")
+    keep = keep or int(current_app.config.get("BACKUP_KEEP") or DEFAULT_KEEP)
+    try:
+        path = backup_to(current_app.config["DATABASE"], folder, keep)
+    except (OSError, BackupError, sqlite3.Error) as exc:
+        raise click.ClickException(f"Backup failed: {exc}") from None
+    _audit_now(get_db(), "backup.manual", None, str(path)[:200])
+    click.echo(f"Backup written: {path}")
+
+
+@click.command("purge")
+@click.option("--yes", is_flag=True, help="Really delete (nothing happens without it).")
+@click.option("--backups", "backups_dir", default=None, metavar="DIR",
+              help="Delete the festival backups in DIR instead (they hold personal data too).")
+@with_appcontext
+def purge_command(yes, backups_dir):
+    """After the event: delete all personal data, keep anonymous counts."""
+    if backups_dir:
+        found = list_backups(backups_dir)
+        if not yes:
+            raise click.ClickException(f"{len(found)} backups in {backups_dir} would be deleted; add --yes.")
+        for path in found:
+            path.unlink(missing_ok=True)
+        _audit_now(get_db(), "festival.purge_backups", None, f"deleted={len(found)}")
+        click.echo(f"Deleted {len(found)} backups from {backups_dir}.")
+        return
+    if not yes:
+        raise click.ClickException("This deletes every attendee's personal data for good. Stop the hub, "
+                                   "make a last backup if you need one, then run again with --yes.")
+    db = get_db()
+    outcome = purge_personal_data(db, cli_actor())
+    click.echo(f"Deleted {outcome['removed']['attendees']} attendees and their data; "
+               f"{len(aggregates(db))} anonymous counts kept in the 'aggregates' table.")
+    if outcome["wal_busy"] or not outcome["vacuumed"]:
+        click.echo("Warning: the hub seems to be running, so the file could not be compacted. "
+                   "Stop the hub and run 'festival purge --yes' again.", err=True)
+    click.echo("Backups made before now still hold personal data: delete them with "
+               "'festival purge --backups DIR --yes'.")
+
+
+@click.command("withdraw")
+@click.argument("attendee_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def withdraw_command(attendee_id, yes):
+    """Delete one attendee's data at once (a guardian withdrew consent)."""
+    if not yes:
+        click.confirm(f"Delete all data of attendee {attendee_id} for good?", abort=True)
+    try:
+        withdraw_attendee(get_db(), attendee_id, cli_actor())
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Attendee {attendee_id}: data deleted.")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "target", default=None, help="The festival file to restore into (default: this install's).")
+@click.option("--force", is_flag=True, help="Overwrite a festival that already has attendees.")
+def restore_command(backup_file, target, force):
+    """Restore a backup into this install (stop the hub first)."""
+    use_database(target)
+    app = create_app()  # finds the target from --db, FESTIVAL_DATABASE or the instance folder
+    target = app.config["DATABASE"]
+    try:
+        restore_from(backup_file, target, force=force)
+    except (BackupError, sqlite3.Error) as exc:
+        raise click.ClickException(f"Restore failed: {exc}") from None
+    db = open_db(target)
+    try:
+        _audit_now(db, "backup.restore", None, Path(backup_file).name[:200])
+        count = db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]
+    finally:
+        db.conn.close()
+    click.echo(f"Restored {backup_file} into {target} ({count} attendees). Start the hub with 'festival serve'.")
+
+
+@click.command("node")
+@click.option("--hub-db", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The hub's festival file (this node runs on the hub's machine).")
+@click.option("--message-queue", required=True, help="The hub's Redis, e.g. redis://127.0.0.1:6379/0.")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--instance", default=None, help="Instance folder (default: the hub's, for its secret key).")
+@click.option("--https", "use_https", is_flag=True, help="Serve HTTPS with the hub's local certificate.")
+@click.option("--async-mode", type=click.Choice(["eventlet", "gevent", "threading"]), default="eventlet",
+              show_default=True)
+def node_command(hub_db, message_queue, host, port, instance, use_https, async_mode):
+    """Start an edge Socket.IO node for stage screens and phones."""
+    try:
+        env = edge_environment(hub_db, message_queue, instance)
+        ping_message_queue(message_queue)
+    except (ValueError, ConnectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    apply_environment({**env, "FESTIVAL_ASYNC_MODE": async_mode})
+    extra = tls_arguments(instance or _default_instance()) if use_https else []
+    print_addresses(host, port, "https" if use_https else "http")
+    click.echo("Edge node: give this address to stage screens and phones; desks and kiosks stay on the hub.")
+    exec_gunicorn(gunicorn_argv(host, port, async_mode, extra=extra))
+
+
+@click.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: the whole LAN).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--db", "db_path", default=None, help="The festival's SQLite file.")
+@click.option("--async-mode", type=click.Choice(["eventlet", "gevent", "threading"]), default=None,
+              help="Socket.IO async mode (default: the ASYNC_MODE setting, eventlet).")
+@click.option("--https", "use_https", is_flag=True,
+              help="Serve HTTPS with a local certificate (kiosk cameras need it on the LAN).")
+@click.option("--message-queue", default=None, metavar="redis://HOST:PORT/N",
+              help="Join a Redis message queue so edge nodes ('festival node') reach the same clients.")
+def serve_command(host, port, db_path, async_mode, use_https, message_queue):
+    """Serve the hub with gunicorn and one async worker."""
+    use_database(db_path)
+    app = create_app()  # runs pending migrations once, before the worker starts
+    mode = async_mode or app.config["ASYNC_MODE"]
+    os.environ["FESTIVAL_ASYNC_MODE"] = mode
+    try:
+        if message_queue:
+            ping_message_queue(message_queue)
+        apply_environment(hub_environment(message_queue))
+    except (ValueError, ConnectionError) as exc:
+        raise click.ClickException(str(exc)) from None
+    extra = tls_arguments(app.instance_path) if use_https else []
+    print_addresses(host, port, "https" if use_https else "http")
+    if use_https:
+        print_tls_help(app.instance_path, host, port)
+        # Over HTTPS the staff session cookie must never travel in clear text.
+        os.environ["FESTIVAL_SESSION_COOKIE_SECURE"] = "true"
+    exec_gunicorn(gunicorn_argv(host, port, mode, extra=extra))
+
+
+def _default_instance() -> str:
+    """The instance folder an app started here would use."""
+    return os.environ.get("FESTIVAL_INSTANCE_PATH") or Flask("kiosk").instance_path
+
+
+for _command in (serve_command, restore_command, node_command):
+    main.add_command(_command)
+
+
+def init_app(app) -> None:
+    """The commands that need an app."""
+    for command in (backup_command, purge_command, withdraw_command):
+        app.cli.add_command(command)

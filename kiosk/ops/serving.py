@@ -1,0 +1,68 @@
+"""Running the hub: gunicorn with one async worker (one hub, one writer)."""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+import click
+
+from kiosk.network import lan_addresses
+from kiosk.ops.tls import ca_cert_path, ensure_certificates, fingerprint
+
+WORKER_CLASSES = {"eventlet": "eventlet", "gevent": "gevent", "threading": "gthread"}
+
+
+def raise_open_file_limit(wanted: int = 65536) -> int:
+    """Each websocket is a file descriptor: 2,000 phones need more than the usual 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+def gunicorn_argv(host: str, port: int, async_mode: str = "eventlet", connections: int = 4000,
+                  extra: list[str] | None = None) -> list[str]:
+    """The gunicorn command line for one hub worker.
+
+    ``--worker-connections`` defaults to 1,000, past which clients wait in the
+    accept backlog with nothing logged; ``--graceful-timeout 2`` stops a hub
+    with open websockets in 2 s instead of 30.
+    """
+    argv = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", WORKER_CLASSES[async_mode],
+            "--bind", f"{host}:{port}", "--worker-connections", str(connections),
+            "--graceful-timeout", "2", "--timeout", "120", "--access-logfile", "-"]
+    if async_mode == "threading":
+        argv += ["--threads", "64"]
+    return argv + (extra or []) + ["kiosk:create_app()"]
+
+
+def print_addresses(host: str, port: int, scheme: str = "http") -> None:
+    click.echo(f"Festival Kiosk is starting on {scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/")
+    if host in ("0.0.0.0", "::"):
+        for address in lan_addresses():
+            click.echo(f"  other devices on the venue network: {scheme}://{address}:{port}/")
+
+
+def tls_arguments(instance_path: str) -> list[str]:
+    """gunicorn's --certfile/--keyfile for the local certificate (made if needed, kiosk/tls.py)."""
+    files = ensure_certificates(instance_path)
+    return ["--certfile", str(files.cert), "--keyfile", str(files.key)]
+
+
+def print_tls_help(instance_path: str, host: str, port: int) -> None:
+    """Say where the CA certificate is, for the organiser to install on kiosks."""
+    ca = ca_cert_path(instance_path)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"  kiosks must trust this certificate authority once: {ca}")
+    click.echo(f"  (download it on a kiosk from https://{local}:{port}/ca.crt or the LAN address; "
+               f"SHA-256 {fingerprint(ca)})")
+
+
+def exec_gunicorn(argv: list[str]) -> None:
+    """Replace this process with gunicorn (signals then reach it directly)."""
+    raise_open_file_limit()
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
