@@ -14,36 +14,12 @@ from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError, json_body
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
+from kiosk.validation import bool_field, text_field
 
 from . import attendees, scanning
 from .desk import counters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-MAX_TEXT_FIELD = 200
-
-
-def text_field(payload: dict, name: str, required: bool = False, limit: int = MAX_TEXT_FIELD) -> str | None:
-    """A string field of the payload (None when absent). Raises ServiceError ``bad_field``."""
-    value = payload.get(name)
-    if value is None or (value == "" and not required):
-        if required:
-            raise ServiceError("bad_field", "The field %(field)s is required.", field=name)
-        return None
-    if not isinstance(value, str):
-        raise ServiceError("bad_field", "The field %(field)s must be text.", field=name)
-    if len(value) > limit:
-        raise ServiceError("bad_field", "The field %(field)s is too long.", field=name)
-    return value
-
-
-def bool_field(payload: dict, name: str, default: bool = False) -> bool:
-    """A true/false field of the payload. Raises ServiceError ``bad_field``."""
-    value = payload.get(name, default)
-    if not isinstance(value, bool):
-        raise ServiceError("bad_field", "The field %(field)s must be true or false.", field=name)
-    return value
-
 
 def station_of(payload: dict, principal) -> str:
     """The desk's station label: the one sent, else the device or staff name."""

@@ -16,6 +16,7 @@ from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
 from kiosk.scans import ScanRequest, run_scan
 from kiosk.signals import announce, checked_in
+from kiosk.validation import is_int
 from kiosk.text import clean, given_name, sort_key
 
 from .attendees import MINOR_BANDS, create_attendee, lookup_badge
@@ -155,7 +156,7 @@ def get_scan_zone(principal, requested) -> int:
     """The zone a scan is for: a zone kiosk's own zone; an admin must name one."""
     if principal.role == "zone":
         return principal.zone_id
-    if isinstance(requested, int) and not isinstance(requested, bool):
+    if is_int(requested):
         return requested
     raise ServiceError("zone_required", "A zone kiosk needs a zone.")
 

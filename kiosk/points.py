@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .db import now, transaction
 from .errors import ServiceError
 from .signals import announce, points_changed
+from .validation import is_int
 
 MAX_AWARD = 100_000
 
@@ -29,7 +30,7 @@ def award(db, attendee_id: int, points: int, source: str, reference: str,
     announces ``points_changed`` after its commit.
     Raises ServiceError ``bad_points`` for a non-integer or absurd amount.
     """
-    if not isinstance(points, int) or isinstance(points, bool) or abs(points) > MAX_AWARD:
+    if not is_int(points, -MAX_AWARD, MAX_AWARD):
         raise ServiceError("bad_points", "Points must be a whole number.")
     if not source or not reference:
         raise ServiceError("bad_reference", "An award needs a source and a reference.")

@@ -22,6 +22,7 @@ from kiosk.auth import hash_secret
 from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.points import award
+from kiosk.validation import is_int
 from kiosk.signals import announce, game_ended
 
 from games.quiz import questions
@@ -75,9 +76,9 @@ def create_game(db, *, bank: str | None, count: int, mode: str = "speed", streak
     if mode not in scoring.MODES:
         raise ServiceError("bad_mode", "Choose speed or accuracy mode.")
     low, high = QUESTION_COUNT_RANGE
-    if not isinstance(count, int) or isinstance(count, bool) or not low <= count <= high:
+    if not is_int(count, low, high):
         raise ServiceError("bad_count", "A game has %(low)s to %(high)s questions.", low=low, high=high)
-    if time_limit is not None and (not isinstance(time_limit, int) or isinstance(time_limit, bool)
+    if time_limit is not None and (not is_int(time_limit)
                                    or not TIME_LIMIT_RANGE[0] <= time_limit <= TIME_LIMIT_RANGE[1]):
         raise ServiceError("bad_time_limit", "The time limit must be %(low)s to %(high)s seconds.",
                            low=TIME_LIMIT_RANGE[0], high=TIME_LIMIT_RANGE[1])
@@ -311,7 +312,7 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
     counter is kept by a trigger). Raises ``bad_answer``, ``bad_choice``,
     ``already_answered``, ``paused``, ``not_open``, ``too_late``.
     """
-    if not isinstance(idx, int) or isinstance(idx, bool):
+    if not is_int(idx):
         raise ServiceError("bad_answer", "That answer could not be read.")
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
         raise ServiceError("bad_answer", "That answer could not be read.")

@@ -17,6 +17,7 @@ from flask_socketio import Namespace, emit, join_room
 
 from kiosk.db import get_db, open_db
 from kiosk.errors import ServiceError
+from kiosk.validation import is_int
 from kiosk import realtime
 from kiosk.realtime import Coalescer, StaffNamespace, error_payload, refuse, socketio
 
@@ -261,7 +262,7 @@ def stage_snapshot(db, game_id: int) -> dict:
 
 def _game_id(data) -> int:
     value = data.get("g") if isinstance(data, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value, 1):
         raise ServiceError("bad_request", "The request could not be understood.")
     return value
 
@@ -406,7 +407,7 @@ class HostNamespace(_WatchNamespace):
 
 def _player_id(data) -> int:
     value = data.get("p")
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value, 1):
         raise ServiceError("bad_request", "The request could not be understood.")
     return value
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.validation import is_int
+
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 2 * 1024 * 1024
 SHIPPED_DIR = Path(__file__).parent / "banks"
@@ -196,7 +198,7 @@ def validate_bank(data: Any, filename: str) -> dict:
         c.add(None, "the file must hold a JSON object")
         c.raise_if_any()
     _check_keys(data, BANK_REQUIRED, BANK_OPTIONAL, "", c)
-    if "format" in data and (not _is_int(data["format"]) or data["format"] != FORMAT_VERSION):
+    if "format" in data and (not is_int(data["format"]) or data["format"] != FORMAT_VERSION):
         c.add("format", f"unsupported format {data['format']!r} (expected {FORMAT_VERSION})")
     bank = _identifier(data.get("bank"), "bank", c) if "bank" in data else None
     title = _text(data["title"], "title", TEXT_LIMITS["title"], c) if "title" in data else None
@@ -321,7 +323,7 @@ def _correct(raw: dict, qtype: str | None, c: _Collector) -> list | None:
     count = len(raw["options"]) if isinstance(raw.get("options"), list) else None
     ok = True
     for i, index in enumerate(value):
-        if not _is_int(index):
+        if not is_int(index):
             c.add(f"correct[{i}]", f"{index!r} is not an option index")
             ok = False
         elif count is not None and not 0 <= index < count:
@@ -404,12 +406,8 @@ def _int_in(raw: dict, name: str, bounds: tuple[int, int], c: _Collector) -> int
     if name not in raw:
         return None
     value, (low, high) = raw[name], bounds
-    if not _is_int(value) or not low <= value <= high:
+    if not is_int(value) or not low <= value <= high:
         c.add(name, f"must be a whole number from {low} to {high}, not {value!r}")
         return None
     return value
 
-
-def _is_int(value: Any) -> bool:
-    # bool is a subclass of int in Python; true/false are never indexes or seconds.
-    return isinstance(value, int) and not isinstance(value, bool)

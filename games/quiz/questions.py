@@ -33,6 +33,7 @@ from collections import defaultdict
 from kiosk.audit import audit
 from kiosk.db import get_setting, now, set_setting, transaction
 from kiosk.errors import NotFound, ServiceError
+from kiosk.validation import is_int
 
 from games.quiz.bank import SHIPPED_DIR, BankError, load_shipped_banks, loads_bank
 
@@ -266,7 +267,7 @@ def validate_choice(q: dict, choice) -> list[int]:
     """
     count = len(q["options"])
     if (not isinstance(choice, list) or not choice
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in choice)):
+            or not all(is_int(i) for i in choice)):
         raise ServiceError("bad_choice", "An answer must be a list of option numbers.")
     if any(not 0 <= i < count for i in choice) or len(set(choice)) != len(choice):
         raise ServiceError("bad_choice", "That answer is not one of the options.")

@@ -24,6 +24,7 @@ from kiosk.db import now as utc_now
 from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.points import award, total_points
+from kiosk.validation import is_int
 
 from games.quiz.questions import (DEFAULT_BANK, check_answer, explain, get_questions, pick_questions,
                         public_question, validate_choice)
@@ -47,7 +48,7 @@ def get_round(db, round_id: int) -> dict:
 
     Raises NotFound ``unknown_round``.
     """
-    if not isinstance(round_id, int) or isinstance(round_id, bool):
+    if not is_int(round_id, 1):
         raise NotFound("unknown_round", "That quiz round does not exist.")
     return _load(db, round_id)
 
@@ -138,7 +139,7 @@ def answer(db, round_id: int, question_index, choice, client_id, now: str | None
                 raise ServiceError("client_id_reused", "This answer id was already used for another question.",
                                    status=409)
             return _result(db, rnd, question_index, replayed=True)
-        if (not isinstance(question_index, int) or isinstance(question_index, bool)
+        if (not is_int(question_index)
                 or not 0 <= question_index < len(rnd["question_ids"])):
             raise ServiceError("bad_index", "There is no such question in this round.")
         if db.execute("SELECT 1 FROM quiz_answers WHERE round_id = ? AND idx = ?",

@@ -20,6 +20,7 @@ from kiosk.auth import require_role
 from kiosk.db import get_db, transaction
 from kiosk.errors import ServiceError, json_body
 from kiosk.points import award
+from kiosk.validation import is_int
 from kiosk.signals import announce, nickname_changed
 from kiosk.text import fold
 
@@ -88,7 +89,7 @@ def search_nicknames(db, query: str, limit: int = 30) -> list[dict]:
 def bonus(db, attendee_id: int, points: int, reason: str | None, bonus_id: str, by: str):
     """Give staff bonus points once per ``bonus_id``. Raises ``unknown_attendee``,
     ``bad_points``. Returns the ledger's :class:`kiosk.points.Award`."""
-    if not isinstance(points, int) or isinstance(points, bool) or not 0 < abs(points) <= MAX_BONUS:
+    if not is_int(points, -MAX_BONUS, MAX_BONUS) or points == 0:
         raise ServiceError("bad_points", "Points must be a whole number from 1 to %(n)s.", n=MAX_BONUS)
     with transaction(db):
         _attendee(db, attendee_id)
@@ -128,7 +129,7 @@ def post_bonus():
     reason = payload.get("reason")
     if not isinstance(bonus_id, str) or not 8 <= len(bonus_id) <= 64:
         raise ServiceError("bad_field", "The field %(field)s must be text.", field="id")
-    if not isinstance(attendee_id, int) or isinstance(attendee_id, bool):
+    if not is_int(attendee_id, 1):
         raise ServiceError("bad_field", "The field %(field)s must be a whole number.", field="attendee_id")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
         raise ServiceError("bad_field", "The field %(field)s must be text.", field="reason")

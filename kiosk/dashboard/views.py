@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, render_template
 from kiosk.auth import require_role, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError, json_body
+from kiosk.validation import bool_field, int_field
 
 from .namespace import changed
 from .service import MAX_QUEUE, dashboard_data, report_status
@@ -33,11 +34,8 @@ def device_status():
     if principal.kind != "device":
         raise ServiceError("not_a_device", "Only a paired device can report its status.")
     payload = json_body()
-    queue, online = payload.get("queue_length"), payload.get("online")
-    if not isinstance(queue, int) or isinstance(queue, bool) or not 0 <= queue <= MAX_QUEUE:
-        raise ServiceError("bad_field", "The field %(field)s must be a whole number.", field="queue_length")
-    if online is not None and not isinstance(online, bool):
-        raise ServiceError("bad_field", "The field %(field)s must be true or false.", field="online")
+    queue = int_field(payload, "queue_length", 0, MAX_QUEUE)
+    online = bool_field(payload, "online", default=None)
     report_status(get_db(), principal.id, queue, online)
     changed()
     return jsonify({"ok": True})

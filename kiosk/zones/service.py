@@ -30,6 +30,7 @@ from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
 from kiosk.points import award, total_points
 from kiosk.signals import announce, reward_changed, zone_visited
+from kiosk.validation import is_int
 from .stats import occupancy_of
 
 KINDS = ("zone", "vr_ar", "workshop", "stage", "booth", "quiz")
@@ -219,7 +220,7 @@ def claim_reward(db, reward_id: int, by: str) -> dict:
 def passport_for(attendee_id) -> dict | None:
     """Jinja global for the phone page: points, passport and rewards of one
     attendee (nothing private), or None for a bad id."""
-    if not isinstance(attendee_id, int) or isinstance(attendee_id, bool):
+    if not is_int(attendee_id, 1):
         return None
     db = get_db()
     return {"points": total_points(db, attendee_id), "passport": passport(db, attendee_id),
