@@ -138,7 +138,7 @@ def parse_time(text: str | None) -> datetime | None:
 
 def migrate(db: sqlite_utils.Database) -> None:
     """Apply every pending migration, in order."""
-    from . import migrations
+    from . import migrations  # the migration modules use sqlite-migrate; loaded only when migrating
 
     migrations.migrations.apply(db)
 

@@ -31,7 +31,7 @@ import random
 from collections import defaultdict
 
 from kiosk.audit import audit
-from kiosk.db import get_setting, now, set_setting, transaction
+from kiosk.db import app_connection, get_setting, now, set_setting, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.validation import is_int
 
@@ -291,8 +291,6 @@ def explain(q: dict) -> dict:
 
 def init_app(app) -> None:
     """Sync the shipped banks at startup, on a connection of its own."""
-    from kiosk.db import app_connection
-
     with app.app_context():
         with app_connection(app) as db:
             sync_shipped(db)

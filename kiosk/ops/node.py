@@ -42,7 +42,7 @@ def ping_message_queue(url: str, timeout: float = 3.0) -> None:
 
     Raises ConnectionError.
     """
-    import redis
+    import redis  # only a hub with a message queue needs the Redis client
 
     try:
         redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()

@@ -1,0 +1,176 @@
+"""The layout keeps its promises (docs/architecture.md): no import cycles,
+the core imports no feature, checkin and games never import each other,
+every import inside a function says why, and signals are sent only through
+``kiosk.signals.announce`` (after the commit of the service that caused
+them)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("kiosk", "checkin", "games")
+SKIPPED = ("migrations", "translations")
+FEATURES = ("kiosk.devices", "kiosk.zones", "kiosk.boards", "kiosk.dashboard", "kiosk.ops")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            rel = path.relative_to(ROOT)
+            if any(part in SKIPPED for part in rel.parts):
+                continue
+            name = ".".join(rel.with_suffix("").parts).removesuffix(".__init__")
+            found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _resolve(current: str, node) -> list[str]:
+    """The project modules an import statement names (the deepest that exists)."""
+    if isinstance(node, ast.Import):
+        candidates = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            package = current if MODULES[current].name == "__init__.py" else current.rpartition(".")[0]
+            parts = package.split(".")
+            parts = parts[:len(parts) - node.level + 1]
+            base = ".".join([*parts, base] if base else parts)
+        candidates = [f"{base}.{alias.name}" for alias in node.names]
+        candidates = [c if c in MODULES else base for c in candidates]
+    out = []
+    for name in candidates:
+        while name and name not in MODULES and "." in name:
+            name = name.rpartition(".")[0]
+        if name in MODULES and name != current:
+            out.append(name)
+    return out
+
+
+def _imports():
+    """(module, imported module, line, inside a function name or None, has a reason)."""
+    for name, path in MODULES.items():
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        tree = ast.parse(source)
+        owners = {}
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for inner in ast.walk(fn):
+                    owners.setdefault(id(inner), fn.name)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                line = lines[node.lineno - 1]
+                above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+                reason = "#" in line or above.startswith("#")
+                for target in _resolve(name, node):
+                    yield name, target, node.lineno, owners.get(id(node)), reason
+
+
+IMPORTS = list(_imports())
+
+
+def _is_parent(package: str, module: str) -> bool:
+    return MODULES[package].name == "__init__.py" and module.startswith(package + ".")
+
+
+def test_no_import_cycles():
+    """Tarjan's strongly connected components over every import (function-level
+    ones included: hiding an import in a function hides a cycle, it does not
+    remove it), except those inside create_app, where the app is composed."""
+    edges = {name: set() for name in MODULES}
+    for module, target, _line, function, _reason in IMPORTS:
+        if function != "create_app" and not _is_parent(target, module):
+            edges[module].add(target)
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for name in sorted(MODULES):
+        if name not in index:
+            visit(name)
+    assert cycles == []
+
+
+def test_imports_inside_functions_say_why():
+    silent = [f"{MODULES[m].relative_to(ROOT)}:{line}" for m, _t, line, fn, reason in IMPORTS
+              if fn not in (None, "create_app") and not reason]
+    assert silent == []
+
+
+def _is_core(name: str) -> bool:
+    return name.startswith("kiosk") and not any(name == f or name.startswith(f + ".") for f in FEATURES)
+
+
+def test_the_core_imports_no_feature():
+    wrong = [(m, t) for m, t, _line, fn, _r in IMPORTS
+             if _is_core(m) and fn != "create_app" and not _is_core(t)]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("one, other", [("checkin", "games"), ("games", "checkin")])
+def test_checkin_and_games_never_import_each_other(one, other):
+    assert [(m, t) for m, t, *_ in IMPORTS if m.split(".")[0] == one and t.split(".")[0] == other] == []
+
+
+def test_signals_are_sent_only_after_commit_through_announce():
+    """Views never infer effects from an answer: no ``<signal>.send(`` outside
+    kiosk/signals.py; services call ``announce(db, signal, ...)``."""
+    from kiosk import signals
+
+    names = {name for name, value in vars(signals).items() if hasattr(value, "send") and hasattr(value, "connect")}
+    senders = []
+    for module, path in MODULES.items():
+        if module == "kiosk.signals":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "send"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in names):
+                senders.append(f"{module}:{node.lineno}")
+    assert senders == []
+
+
+def test_each_effect_is_announced_by_the_service_that_causes_it():
+    """Where each signal is announced: one service per cause."""
+    announced: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "announce"
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Name)):
+                announced.setdefault(node.args[1].id, set()).add(module)
+    assert announced == {
+        "checked_in": {"checkin.scanning"},            # check_in (every path) and undo
+        "attendee_registered": {"checkin.attendees", "checkin.importer"},  # one person; a whole list
+        "points_changed": {"kiosk.points", "kiosk.ops.purge"},  # the ledger; a withdrawal
+        "zone_visited": {"kiosk.zones.service"},
+        "reward_changed": {"kiosk.zones.service"},    # unlock and claim
+        "nickname_changed": {"kiosk.boards.moderation", "kiosk.ops.purge"},  # moderation; a withdrawal
+        "game_ended": {"games.live.game"},
+    }
