@@ -1,4 +1,4 @@
-"""Attendees: registration with the minimal fields and consents, search, badges.
+"""Attendees: registration with the minimal fields and consents, badges (search: search.py).
 
 Personal data kept (DESIGN §4): full name (private), nickname (public),
 age band, optional school and class, consent flags with who recorded them
@@ -14,6 +14,8 @@ from kiosk.db import now, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.signals import announce, attendee_registered
 from kiosk.text import clean, fold, name_sort_key
+
+from .search import search  # noqa: F401  (re-exported: the desk's name search lives in search.py)
 
 AGE_BANDS = ("u7", "7-15", "16-17", "18+")
 MINOR_BANDS = ("u7", "7-15")  # under 16: a guardian must consent too
@@ -55,7 +57,8 @@ def validate(data: NewAttendee) -> NewAttendee:
         raise ServiceError("bad_school", "The school name can have at most %(n)s characters.", n=MAX_SCHOOL)
     if class_name and len(class_name) > MAX_CLASS:
         raise ServiceError("bad_class", "The class can have at most %(n)s characters.", n=MAX_CLASS)
-    nickname = nicknames.validate(data.nickname) if clean(data.nickname) else nicknames.generate()
+    # None: the insert gives a generated default no other attendee has (needs the db).
+    nickname = nicknames.validate(data.nickname) if clean(data.nickname) else None
     contact = clean(data.guardian_contact)[:40] or None
     return NewAttendee(full_name, data.age_band, nickname, school, class_name,
                        bool(data.consent_child), bool(data.consent_guardian),
@@ -94,14 +97,19 @@ def create_attendee(db, data: NewAttendee, source: str, by: str,
 
 
 def insert_attendee(db, data: NewAttendee, source: str, by: str, stamp: str) -> int:
-    """Insert a validated attendee row (call inside a transaction)."""
+    """Insert a validated attendee row (call inside a transaction).
+
+    Without a chosen nickname the attendee gets a generated one that no other
+    attendee has (:func:`kiosk.nicknames.unique_default`).
+    """
+    nickname = data.nickname or nicknames.unique_default(db)
     consented = data.consent_child or data.consent_guardian or data.consent_public or data.consent_photo
     cur = db.execute(
         "INSERT INTO attendees (full_name, name_fold, name_sort, nickname, age_band, school, "
         "school_fold, class_name, source, consent_child, consent_guardian, consent_public, "
         "consent_photo, consent_by, consent_method, consent_at, guardian_contact, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [data.full_name, fold(data.full_name), name_sort_key(data.full_name), data.nickname,
+        [data.full_name, fold(data.full_name), name_sort_key(data.full_name), nickname,
          data.age_band, data.school, fold(data.school) or None, data.class_name, source,
          int(data.consent_child), int(data.consent_guardian), int(data.consent_public),
          int(data.consent_photo), by if consented else None, data.consent_method,
@@ -151,51 +159,3 @@ def live_token(db, attendee_id: int) -> str | None:
     return row["token"] if row else None
 
 
-@dataclass
-class BadgeLookup:
-    status: str  # "ok", "invalid", "unknown", "replaced"
-    token: str
-    attendee: dict | None = None
-
-
-def lookup_badge(db, scanned_text: str) -> BadgeLookup:
-    """Resolve scanned text (bare token or /b/<token> URL) to an attendee.
-
-    A token whose check symbol fails is "invalid" and never looked up; a
-    revoked one is "replaced"; a well-formed one not on file is "unknown".
-    """
-    token = tokens.extract(scanned_text)
-    if not tokens.is_valid(token):
-        return BadgeLookup("invalid", token)
-    row = db.execute(
-        "SELECT b.revoked_at, a.* FROM badges b JOIN attendees a ON a.id = b.attendee_id "
-        "WHERE b.token = ? AND a.purged_at IS NULL", [token]).fetchone()
-    if row is None:
-        return BadgeLookup("unknown", token)
-    attendee = dict(row)
-    revoked = attendee.pop("revoked_at")
-    return BadgeLookup("replaced" if revoked else "ok", token, attendee)
-
-
-def search(db, query: str, limit: int = 20) -> list[dict]:
-    """Diacritic-insensitive name search: every word of the query must appear.
-
-    "nguyen van an", "NGUYEN VAN AN" and NFD "Nguyễn Văn An" all find
-    "Nguyễn Văn An"; results carry school, class and age band to tell
-    namesakes apart.
-    """
-    folded = " ".join(fold(query).split()[:6])
-    words = folded.split()
-    if not words or all(len(w) < 2 for w in words):
-        return []
-    # Each query word must start a word of the name ("an" finds "An" and
-    # "Anh", not "Lan"); exact full-name matches come first.
-    where = " AND ".join(["(' ' || name_fold) LIKE ? ESCAPE '\\'"] * len(words))
-    params = ["% " + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-              for w in words]
-    rows = db.execute(
-        f"SELECT id, full_name, nickname, age_band, school, class_name, checked_in_at, "
-        f"consent_guardian FROM attendees WHERE purged_at IS NULL AND {where} "
-        f"ORDER BY name_fold = ? DESC, name_sort LIMIT ?",
-        params + [folded, min(max(limit, 1), 100)]).fetchall()
-    return [dict(r) for r in rows]

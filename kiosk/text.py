@@ -6,16 +6,25 @@ import unicodedata
 
 _SPACES = re.compile(r"\s+")
 # Control characters (C0/C1, bidi overrides, zero-width) never belong in a name.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Zero-width characters, bidi overrides and the BOM: invisible, never a word break.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def clean(text: str | None) -> str:
-    """NFC-normalise, drop control characters and collapse whitespace."""
+    """NFC-normalise, turn control characters into spaces and collapse whitespace.
+
+    A control character inside a name ("Nguyễn\x00Văn") stands where a word
+    break was (a cell exported from another system), so it becomes a space
+    rather than gluing two words together. Zero-width and bidi marks carry no
+    letters and no break, so they are dropped.
+    """
     if text is None:
         return ""
     text = unicodedata.normalize("NFC", str(text))
-    text = _SPACES.sub(" ", text)  # tabs and newlines are spaces, not controls to drop
-    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)  # tabs and newlines are spaces
+    text = _CONTROL.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -1,0 +1,383 @@
+"""Ranked name search for the check-in desk over the folded-word index.
+
+Every word of the query must start a word of the attendee's name, school or
+class (folded: no accents, đ→d, lower case). Each query word scores its best
+matching word; the order of what counts (issue 14):
+
+1. a name word above a school or class word;
+2. the exact spelling with accents ("Đoàn" above "Doãn" for "Đoàn");
+3. a whole word above a word prefix ("an" finds An before Anh);
+4. the family or given name above a middle name;
+5. the query's words in the name's order above out of order.
+
+Hyphens, dots and other separators are word breaks ("nguyen-van an").
+The index (``attendee_words``, migration m10) is kept by triggers.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+
+from kiosk.migrations.m10_attendees_search import CLASS, FAMILY, GIVEN, MIDDLE, SCHOOL, SEPARATORS
+from kiosk.text import clean, fold
+
+MAX_WORDS = 6
+MAX_LIMIT = 100
+MAX_OFFSET = 2_000
+# Pairs are counted up to this many; a word with this many index rows or more is common.
+COUNT_CAP = 5_000
+# A single word with more index rows than this is answered level by level (_tiered).
+COMMON = 1_000
+# At most this many attendees matching every word are ranked (in index order: whole
+# words before longer ones, then by registration). The hub has one worker: a query
+# must not hold it for long, and a desk typing "nguyen van" is not done typing.
+MAX_CANDIDATES = 1_000
+_BREAKS = re.compile("[\\s" + re.escape(SEPARATORS) + "]+")
+_TOP = chr(0x10FFFF)
+
+# Points per matched query word (see the module docstring for the order).
+NAME, OTHER = 1000, 100
+EXACT, WHOLE, ENDS = 400, 200, 100
+IN_ORDER = 50
+# One integer per (attendee, query word): score * 1024 + position of the word matched.
+_SHIFT = 1024
+
+RESULT_COLUMNS = ("a.id, a.full_name, a.nickname, a.age_band, a.school, a.class_name, a.checked_in_at, "
+                  "a.consent_guardian, a.name_fold")
+
+
+def words_of(text: str | None) -> list[str]:
+    """The words of a text as the index splits them (separators are breaks)."""
+    return [w for w in _BREAKS.split(text or "") if w]
+
+
+def index_rows(attendee_id: int, full_name: str, school: str | None, class_name: str | None) -> list[tuple]:
+    """The ``attendee_words`` rows of one attendee, as the insert trigger of
+    migration m10 builds them; a bulk import writes these before the
+    attendee rows so the trigger has nothing left to do.
+    """
+    rows = []
+    folded, exact = words_of(fold(full_name)), words_of(full_name)
+    last = len(folded) - 1
+    for k, word in enumerate(folded):
+        role = FAMILY if k == 0 else GIVEN if k == last else MIDDLE
+        rows.append((word, attendee_id, k, role, exact[k] if k < len(exact) else word))
+    for base, role, folded_words, exact_words in (
+            (100, SCHOOL, words_of(fold(school)), words_of(school)),
+            (200, CLASS, words_of(_ascii_lower(class_name)), words_of(class_name))):
+        for k, word in enumerate(folded_words):
+            rows.append((word, attendee_id, base + k, role, exact_words[k] if k < len(exact_words) else word))
+    return rows
+
+
+def pair_rows(attendee_id: int, full_name: str) -> list[tuple]:
+    """The ``attendee_pairs`` rows of one attendee: every ordered pair of folded name words."""
+    folded = words_of(fold(full_name))
+    pairs = {f"{a} {b}" for i, a in enumerate(folded) for b in folded[i + 1:]}
+    return [(pair, attendee_id) for pair in pairs]
+
+
+def _ascii_lower(text: str | None) -> str:
+    """SQLite's lower(): ASCII letters only (the trigger uses it for class names)."""
+    return (text or "").translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _score_sql(variants: int) -> str:
+    """MAX() argument scoring one index row ``w`` against a query word."""
+    marks = ", ".join("?" for _ in range(variants))
+    return (f"(CASE WHEN w.role < {SCHOOL} THEN {NAME} ELSE {OTHER} END"
+            f" + CASE WHEN w.exact IN ({marks}) THEN {EXACT} ELSE 0 END"
+            f" + CASE WHEN w.word = ? THEN {WHOLE} ELSE 0 END"
+            f" + CASE WHEN w.role IN ({FAMILY}, {GIVEN}) THEN {ENDS} ELSE 0 END) * {_SHIFT} + w.pos")
+
+
+def _variants(word: str) -> list[str]:
+    """Spellings that count as the exact one: as typed, lower, upper and capitalised."""
+    return list(dict.fromkeys((word, word.lower(), word.upper(), word.capitalize())))
+
+
+def _common(db, table: str, column: str, prefix: str, cap: int = COUNT_CAP) -> int:
+    """How many index rows start with ``prefix``, counted up to ``cap``."""
+    return db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT ?)",
+                      [prefix, prefix + _TOP, cap]).fetchone()[0]
+
+
+def _rarest(db, table: str, column: str, prefixes, cap: int = COUNT_CAP) -> tuple[int, str | None]:
+    """(count, prefix) of the prefix with the fewest index rows. Each count stops
+    at the best so far, so once a rare word is found the others cost little."""
+    best: tuple[int, str | None] = (cap, None)
+    for prefix in sorted(set(prefixes), key=len, reverse=True):  # longer words tend to be rarer
+        count = _common(db, table, column, prefix, best[0] + 1)
+        if count < best[0] or best[1] is None:
+            best = (count, prefix)
+    return best
+
+
+def _counts(db, words, places) -> dict[str, tuple[int, int]]:
+    """Word -> (name index rows starting with it, attendees whose school or class
+    has a word starting with it): from ``attendee_vocab`` and the distinct schools
+    and classes (:func:`_places`), a few rows per word instead of thousands."""
+    counts = {}
+    for word in dict.fromkeys(words):
+        named = db.execute("SELECT COALESCE(SUM(n), 0) FROM attendee_vocab WHERE word >= ? AND word < ?",
+                           [word, word + _TOP]).fetchone()[0]
+        sizes = places[1]
+        counts[word] = (named, sum(sizes[kind, value] for kind, values in _place_matches(places, word).items()
+                                   for value in values))
+    return counts
+
+
+# (the schools and classes it was built from, its index): the words of the
+# distinct schools and classes change rarely, the searches are many.
+_PLACES: list = [None, None]
+
+
+def _place_index(places: str) -> tuple[list[str], list[tuple], list[tuple]]:
+    """(sorted words, [(word, kind, value)] in the same order, [(kind, value)]) of
+    ``places`` (records of kind, value), for prefix look-ups by bisection."""
+    if _PLACES[0] != places:
+        pairs = [tuple(record.split("\x1f", 1)) for record in places.split("\x1e") if record]
+        entries = sorted({(w, kind, value) for kind, value in pairs
+                          for w in words_of(value if kind == "school" else _ascii_lower(value))})
+        _PLACES[:] = [places, ([e[0] for e in entries], entries, pairs)]
+    return _PLACES[1]
+
+
+# (connection, its data_version and total_changes, what _places read): searches
+# between two writes (most of them on a busy desk) skip reading attendee_places.
+# The connection itself is kept (not its id, which a new connection could reuse).
+_READ: list = [None, None, None]
+
+
+def _places(db) -> tuple:
+    """(index of :func:`_place_index`, {(kind, value): attendees}, attendees with a
+    school or class) of the distinct schools and classes (``attendee_places``)."""
+    conn = db.conn
+    stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    if _READ[0] is conn and _READ[1] == stamp:
+        return _READ[2]
+    _READ[:] = [conn, stamp, _read_places(db)]
+    return _READ[2]
+
+
+def _read_places(db) -> tuple:
+    # Two strings built by SQLite (cheaper than a few hundred rows through Python; clean()
+    # keeps control characters out of names); the words are worked out again only when
+    # the schools or classes change.
+    places, sizes = db.execute("SELECT group_concat(kind || char(31) || value, char(30)), group_concat(n) "
+                               "FROM (SELECT kind, value, n FROM attendee_places ORDER BY kind, value)").fetchone()
+    index = _place_index(places or "")
+    sizes = dict(zip(index[2], map(int, sizes.split(",")))) if sizes else {}
+    # Every attendee with a school or class is in one of them (an estimate of the whole).
+    total = max(sum(n for (kind, _value), n in sizes.items() if kind == "school"),
+                sum(n for (kind, _value), n in sizes.items() if kind == "class"), 1)
+    return index, sizes, total
+
+
+def _place_matches(places, word: str) -> dict[str, list[str]]:
+    """{"school": [school_fold, ...], "class": [class_name, ...]} with a word starting with ``word``."""
+    words, entries = places[0][0], places[0][1]
+    found = entries[bisect.bisect_left(words, word):bisect.bisect_left(words, word + _TOP)]
+    return {kind: sorted({value for _w, k, value in found if k == kind}) for kind in ("school", "class")}
+
+
+def _place_filter(places, words) -> tuple[str, list, int]:
+    """A condition on attendees ``a`` for query words that start no name word:
+    each must start a word of the school or of the class (every word must have
+    a school or class). Returns (SQL, parameters, about how many attendees match it).
+    """
+    _index, sizes, total = places
+    conditions, params, share = [], [], 1.0
+    for word in words:
+        parts, found = [], 0
+        for kind, values in _place_matches(places, word).items():
+            if values:
+                column = "a.school_fold" if kind == "school" else "a.class_name"
+                parts.append(f"{column} IN ({', '.join('?' for _ in values)})")
+                params += values
+                found += sum(sizes[kind, value] for value in values)
+        conditions.append("(" + " OR ".join(parts) + ")")
+        share *= found / total
+    return " AND ".join(conditions), params, int(total * share) + 1
+
+
+def parse(query: str) -> list[tuple[str, list[str]]]:
+    """Query text to [(folded word, exact spellings)], at most MAX_WORDS words."""
+    folded = words_of(fold(query))[:MAX_WORDS]
+    typed = words_of(clean(query))[:MAX_WORDS]
+    if len(typed) != len(folded):  # a fold that changed the word count: no exact bonus then
+        typed = folded
+    return [(f, _variants(t)) for f, t in zip(folded, typed)]
+
+
+def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
+    """Attendees matching every word of ``query``, best first; ``offset`` pages on.
+
+    Returns dicts with id, full_name, nickname, age_band, school, class_name,
+    checked_in_at, consent_guardian and ``namesakes`` (how many other
+    attendees have the same name when folded, so the desk knows to check
+    school, class and age). A query whose words are all single letters, or
+    that is empty, returns nothing rather than everything.
+
+    Candidates: the words' index rows are counted in ``attendee_vocab``
+    (name words apart from school and class words). For one common word,
+    level by level of its score (:func:`_tiered`). A word that starts no
+    name ("chu", "9a") is a filter on the attendee's school and class
+    (:func:`_place_filter`), which is also the candidate source when it
+    matches fewer attendees than the rarest name word. For several words
+    whose rarest has more candidates than the page needs, first the rarest
+    pair of consecutive words in order ("tran thi") when it is much rarer
+    (and rarer than the school and class filter): if those fill the page,
+    the page is theirs (the name typed in order). Otherwise the rarest
+    word's candidates, checked for the other words rarest first. At most
+    MAX_CANDIDATES matching attendees are ranked.
+    """
+    terms = parse(query)
+    if not terms or all(len(w) < 2 for w, _ in terms):
+        return []
+    limit = min(max(int(limit), 1), MAX_LIMIT)
+    offset = min(max(int(offset), 0), MAX_OFFSET)
+    want = offset + limit
+    places = _places(db)
+    counts = _counts(db, [w for w, _ in terms], places)
+    if any(sum(counts[w]) == 0 for w, _ in terms):
+        return []  # a word that starts no word of anyone: nobody has every word
+    if len(terms) == 1:
+        word = terms[0][0]
+        if sum(counts[word]) >= COMMON:
+            return _finish(db, _tiered(db, terms[0], want)[offset:])
+        return _finish(db, _ranked(db, terms, _range("attendee_words", "word", word), want, {word})[offset:])
+    # A word that starts no name ("chu", "9a") can only be a school or class:
+    # a filter on the attendee's school and class, not a list of candidates.
+    only = [w for w in counts if counts[w][0] == 0]
+    place = _place_filter(places, only) if only else None
+    words = sorted((w for w in counts if w not in only), key=lambda w: (sum(counts[w]), -len(w)))
+    rarest = sum(counts[words[0]]) if words else COUNT_CAP
+    if words and rarest > want and (place is None or place[2] > rarest):
+        # Two common words: the rarest pair of consecutive words in order ("tran thi").
+        pairs = [f"{a} {b}" for (a, _), (b, _) in zip(terms, terms[1:]) if a not in only and b not in only]
+        found, pair = _rarest(db, "attendee_pairs", "pair", pairs, min(rarest, COUNT_CAP)) if pairs else (0, None)
+        if (pair is not None and 0 < found and (found * 4 < rarest or rarest >= COUNT_CAP)
+                and (place is None or found < place[2])):
+            rows = _ranked(db, terms, _range("attendee_pairs", "pair", pair), want, {*pair.split(" "), *only}, place)
+            if len(rows) == want:
+                return _finish(db, rows[offset:])
+    if place is not None and (not words or place[2] < rarest):
+        # The school and class filter finds fewer attendees than the rarest name word.
+        source = (f"SELECT a.id AS attendee_id FROM attendees a WHERE a.purged_at IS NULL AND {place[0]}", place[1])
+        return _finish(db, _ranked(db, terms, source, want, set(only), order=words)[offset:])
+    return _finish(db, _ranked(db, terms, _range("attendee_words", "word", words[0]), want, {words[0], *only}, place,
+                               order=words)[offset:])
+
+
+def _range(table: str, column: str, prefix: str) -> tuple[str, list]:
+    """Candidate source: the attendees with a ``table`` row starting with ``prefix``."""
+    return f"SELECT attendee_id FROM {table} WHERE {column} >= ? AND {column} < ?", [prefix, prefix + _TOP]
+
+
+def _ranked(db, terms, source: tuple[str, list], count: int, sure=(), place=None, order=()) -> list[dict]:
+    """The best ``count`` attendees among those of ``source`` (SQL, parameters) that have every word.
+
+    ``sure``: words every row of ``source`` has; ``place``: the school and class
+    filter of :func:`_place_filter` (its words are sure then); ``order``: the
+    words rarest first, checked in that order (the first that fails stops).
+    """
+    params: list = []
+    columns = []
+    for i, (word, variants) in enumerate(terms):
+        columns.append(f"(SELECT MAX({_score_sql(len(variants))}) FROM attendee_words w "
+                       f"WHERE w.attendee_id = d.attendee_id AND w.word >= ? AND w.word < ?) AS v{i}")
+        params += [*variants, word, word, word + _TOP]
+    # The candidates' subquery comes after the scores in the SQL text, so do its parameters.
+    # It keeps only attendees with every word (EXISTS stops at the first index
+    # entry), so the full scores are computed for the few that match.
+    source_sql, source_params = source
+    params += source_params
+    join = ""
+    if place is not None:
+        join = f" JOIN attendees a ON a.id = c.attendee_id AND a.purged_at IS NULL AND {place[0]}"
+        params += place[1]
+    checks = [w for w in dict.fromkeys([*order, *(w for w, _ in terms)]) if w not in sure]
+    every = "".join(" AND EXISTS (SELECT 1 FROM attendee_words e WHERE e.attendee_id = c.attendee_id "
+                    "AND e.word >= ? AND e.word < ?)" for _ in checks)
+    for word in checks:
+        params += [word, word + _TOP]
+    matched = (f"SELECT d.attendee_id, {', '.join(columns)} "
+               f"FROM (SELECT DISTINCT c.attendee_id FROM ({source_sql}) c{join} WHERE 1{every} "
+               f"LIMIT {MAX_CANDIDATES}) d")
+    names = [f"m.v{i}" for i in range(len(terms))]
+    total = " + ".join(f"({n} / {_SHIFT})" for n in names)
+    in_order = " AND ".join(f"({a} % {_SHIFT}) < ({b} % {_SHIFT})" for a, b in zip(names, names[1:])) or "0"
+    present = " AND ".join(f"{n} IS NOT NULL" for n in names)
+    # MATERIALIZED: each score subquery runs once per candidate, not once per use.
+    sql = (f"WITH m AS MATERIALIZED ({matched}) "
+           f"SELECT {RESULT_COLUMNS}, {total} + CASE WHEN {in_order} THEN {IN_ORDER} ELSE 0 END AS score "
+           f"FROM m JOIN attendees a ON a.id = m.attendee_id "
+           f"WHERE {present} AND a.purged_at IS NULL "
+           f"ORDER BY score DESC, a.name_sort, a.id LIMIT ?")
+    return [dict(r) for r in db.execute(sql, params + [count]).fetchall()]
+
+
+def _tiers(word: str, variants: list[str]) -> list[tuple[str, list]]:
+    """(WHERE clause, parameters) of each score level of a one-word query, best first."""
+    exact = f"exact IN ({', '.join('?' for _ in variants)})"
+    same, prefix = ("word = ?", [word]), ("word > ? AND word < ?", [word, word + _TOP])
+    ends, middle, other = f"role IN ({FAMILY}, {GIVEN})", f"role = {MIDDLE}", f"role >= {SCHOOL}"
+    return [
+        (f"{same[0]} AND {ends} AND {exact}", same[1] + variants),
+        (f"{same[0]} AND {middle} AND {exact}", same[1] + variants),
+        (f"{same[0]} AND {ends}", same[1]),
+        (f"{same[0]} AND {middle}", same[1]),
+        (f"{prefix[0]} AND {ends}", prefix[1]),
+        (f"{prefix[0]} AND {middle}", prefix[1]),
+        (f"{same[0]} AND {other} AND {exact}", same[1] + variants),
+        (f"{same[0]} AND {other}", same[1]),
+        (f"{prefix[0]} AND {other}", prefix[1]),
+    ]
+
+
+def _tiered(db, term: tuple[str, list[str]], count: int) -> list[dict]:
+    """The best ``count`` attendees for one common word, level by level.
+
+    The levels are the scores :func:`_score_sql` gives one word, so the
+    order is the same as the full ranking's except among equals, which come
+    in index order (word, then registration) instead of by name: sorting
+    tens of thousands of "Nguyễn" by name for one page costs more than a
+    desk can wait.
+    """
+    ids: list[int] = []
+    seen: set[int] = set()
+    for where, params in _tiers(*term):
+        rows = db.execute(f"SELECT DISTINCT attendee_id FROM attendee_words WHERE {where} LIMIT ?",
+                          params + [count + len(seen)]).fetchall()
+        for (attendee_id,) in rows:
+            if attendee_id not in seen:
+                seen.add(attendee_id)
+                ids.append(attendee_id)
+        if len(ids) >= count:
+            break
+    ids = ids[:count]
+    marks = ", ".join("?" for _ in ids)
+    found = {r["id"]: dict(r) for r in db.execute(
+        f"SELECT {RESULT_COLUMNS} FROM attendees a WHERE a.id IN ({marks}) AND a.purged_at IS NULL", ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def _finish(db, rows: list[dict]) -> list[dict]:
+    _add_namesakes(db, rows)
+    return rows
+
+
+def _add_namesakes(db, rows: list[dict]) -> None:
+    """Count, for each result, the other attendees whose name folds the same."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = row.pop("name_fold")
+        row.pop("score", None)
+        if key not in counts:
+            counts[key] = db.execute("SELECT COUNT(*) FROM attendees WHERE name_fold = ? AND purged_at IS NULL",
+                                     [key]).fetchone()[0]
+        row["namesakes"] = counts[key] - 1
