@@ -12,12 +12,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from kiosk.auth import role_required
+from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.security import rate_limit
 from kiosk.text import clean, fold, given_name
 
-from .attendees import get_attendee, live_token, lookup_badge
+from .attendees import get_attendee, live_token
 from kiosk.tokens import pretty
 
 bp = Blueprint("badges", __name__)
@@ -68,7 +69,7 @@ def phone(token: str):
     return _no_store(response)
 
 
-@bp.route("/badges/<int:attendee_id>/label")
+@bp.route("/badges/<id:attendee_id>/label")
 @role_required("desk")
 def label(attendee_id: int):
     """One badge for a 62 mm label printer."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import get_db, now, transaction
+from .db import get_db, iso, now, transaction
 from .errors import ServiceError
-from .security import rate_limit
+from .security import check_failures, client_address, record_failure, safe_next
 
 ROLES = ("admin", "desk", "zone", "host", "stage")
 DEVICE_COOKIE = "festival_device"
@@ -78,6 +79,9 @@ def set_staff_password(db, username: str, password: str) -> None:
         )
         if cur.rowcount == 0:
             raise ServiceError("unknown_staff", "No such staff account.", status=404)
+        # A new password signs out every browser that knew the old one.
+        db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = 'password' WHERE ended_at IS NULL "
+                   "AND staff_id = (SELECT id FROM staff WHERE username = ?)", [now(), username])
 
 
 def authenticate(db, username: str, password: str) -> int:
@@ -90,9 +94,90 @@ def authenticate(db, username: str, password: str) -> int:
         "SELECT id, password_hash FROM staff WHERE username = ? AND disabled_at IS NULL",
         [username.strip()],
     ).fetchone()
-    if row is None or not check_password_hash(row["password_hash"], password):
+    # An unknown username costs the same hash as a known one: the answer's
+    # timing must not tell which usernames exist.
+    stored = row["password_hash"] if row is not None else _dummy_hash()
+    if not check_password_hash(stored, password) or row is None:
         raise ServiceError("bad_login", "Wrong username or password.", status=401)
     return row["id"]
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password, made once with the same method and cost
+    as real ones (werkzeug's default)."""
+    if not _DUMMY:
+        _DUMMY.append(generate_password_hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
+# --- staff sessions ------------------------------------------------------------
+# The signed cookie alone proves nothing: it names a row of staff_sessions
+# (by a random id whose hash is stored), and logout, a working day idle, a
+# password change or a disabled account end that row. A copied cookie dies
+# with its session.
+
+SESSION_IDLE_S = 12 * 3600
+SESSION_TOUCH_S = 60
+
+
+def start_staff_session(db, staff_id: int) -> str:
+    """Record a new sign-in of ``staff_id``; returns the session id for the cookie."""
+    sid = secrets.token_urlsafe(32)
+    stamp = now()
+    with transaction(db):
+        db.execute("INSERT INTO staff_sessions (sid_hash, staff_id, created_at, last_seen_at) "
+                   "VALUES (?, ?, ?, ?)", [hash_secret(sid), staff_id, stamp, stamp])
+    return sid
+
+
+def end_staff_session(db, sid, why: str = "logout") -> None:
+    """End one session (logout); unknown or ended ids are ignored."""
+    if not isinstance(sid, str) or not sid:
+        return
+    with transaction(db):
+        db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = ? "
+                   "WHERE sid_hash = ? AND ended_at IS NULL", [now(), why, hash_secret(sid)])
+
+
+def end_all_staff_sessions(db, staff_id: int, why: str) -> int:
+    """End every open session of ``staff_id`` (password change, account
+    disabled, "sign out everywhere"). Returns how many were open."""
+    with transaction(db):
+        cur = db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = ? "
+                         "WHERE staff_id = ? AND ended_at IS NULL", [now(), why, staff_id])
+    return cur.rowcount
+
+
+def _staff_principal(db) -> Principal | None:
+    sid = session.get("staff_sid")
+    if not isinstance(sid, str) or not sid:
+        return None
+    row = db.execute(
+        "SELECT s.id AS session_id, s.last_seen_at, t.id, t.username, t.role FROM staff_sessions s "
+        "JOIN staff t ON t.id = s.staff_id "
+        "WHERE s.sid_hash = ? AND s.ended_at IS NULL AND t.id = ? AND t.disabled_at IS NULL",
+        [hash_secret(sid), session.get("staff_id")],
+    ).fetchone()
+    if row is None:
+        return None
+    idle = current_app.config.get("STAFF_SESSION_IDLE_SECONDS", SESSION_IDLE_S)
+    if row["last_seen_at"] < _ago(idle):
+        with transaction(db):
+            db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = 'idle' "
+                       "WHERE id = ? AND ended_at IS NULL", [now(), row["session_id"]])
+        return None
+    if row["last_seen_at"] < _ago(SESSION_TOUCH_S):  # at most one write a minute per session
+        with transaction(db):
+            db.execute("UPDATE staff_sessions SET last_seen_at = ? WHERE id = ?", [now(), row["session_id"]])
+    return Principal("staff", row["id"], row["role"], row["username"])
+
+
+def _ago(seconds: float) -> str:
+    """The stored form (kiosk.db.iso) of ``seconds`` ago: compares as text."""
+    return iso(datetime.now(timezone.utc) - timedelta(seconds=seconds))
 
 
 # --- resolving the principal -------------------------------------------------
@@ -119,8 +204,6 @@ def _touch_device(db, device_id: int, last_seen: str | None) -> None:
 
 
 def _seconds_ago(seconds: int) -> str:
-    from datetime import datetime, timedelta, timezone
-
     return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat()[:19]
 
 
@@ -136,13 +219,10 @@ def resolve_principal(db, credential: str | None = None) -> Principal | None:
         credential = header[7:].strip()
     if credential:
         return _device_principal(db, credential)
-    staff_id = session.get("staff_id")
-    if staff_id is not None:
-        row = db.execute(
-            "SELECT id, username, role FROM staff WHERE id = ? AND disabled_at IS NULL", [staff_id]
-        ).fetchone()
-        if row is not None:
-            return Principal("staff", row["id"], row["role"], row["username"])
+    if session.get("staff_id") is not None:
+        principal = _staff_principal(db)
+        if principal is not None:
+            return principal
     cookie = request.cookies.get(DEVICE_COOKIE)
     if cookie:
         principal = _device_principal(db, cookie)
@@ -203,6 +283,20 @@ def role_required(*roles: str):
 
 # --- views -------------------------------------------------------------------
 
+def refuse_missing_credential(view) -> None:
+    """Raise 401 ``login_required`` when ``view`` needs a role
+    (:func:`role_required`) and the request resolves to no principal. The
+    CSRF check calls this before it refuses a request, so a request without
+    any credential hears what is missing, not "this form has expired"."""
+    if getattr(view, "_roles", None) and current_principal() is None:
+        raise ServiceError("login_required", "Please sign in or pair this device first.", status=401)
+
+
+@bp.record_once
+def _register_credential_check(state) -> None:
+    state.app.extensions["festival_credential_check"] = refuse_missing_credential
+
+
 ROLE_HOME = {"admin": "dashboard.page", "desk": "desk.page", "zone": "zones.kiosk_page",
              "host": "games.host_page", "stage": "stage.page"}
 
@@ -219,27 +313,30 @@ def home_url(role: str) -> str:
 def login():
     error = None
     if request.method == "POST":
-        rate_limit("login")
+        username = request.form.get("username", "")[:64]
+        # Only failures count, per address and per username (brute force from
+        # one laptop, or against one account from many).
+        keys = (client_address(), "user:" + username.strip().casefold())
+        check_failures("login", keys)
         try:
-            staff_id = authenticate(get_db(), request.form.get("username", "")[:64],
-                                    request.form.get("password", "")[:256])
+            staff_id = authenticate(get_db(), username, request.form.get("password", "")[:256])
         except ServiceError as exc:
+            record_failure("login", keys)
             error = exc
         else:
             session.clear()
             session.permanent = True
             session["staff_id"] = staff_id
-            target = request.args.get("next", "")
+            session["staff_sid"] = start_staff_session(get_db(), staff_id)
             # Only local paths: never bounce a signed-in admin to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = home_url("admin")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next", ""), home_url("admin")))
     status = error.status if error else 200
     return render_template("auth/login.html", error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    end_staff_session(get_db(), session.get("staff_sid"))
     session.clear()
     return redirect(url_for("main.index"))
 

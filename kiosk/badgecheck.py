@@ -1,8 +1,9 @@
-"""Badge lookup for features that may not import ``checkin`` (games).
+"""The one badge lookup: scanned text (a bare token or a /b/<token> URL) to
+an attendee, for the desk, zone kiosks, the phone page and games alike.
 
-The token format lives in ``kiosk.tokens``; this resolves scanned text to an
-attendee id, rejecting a mangled read before any lookup, exactly as the desk
-does, and reveals nothing else about the person.
+The token format lives in ``kiosk.tokens``. A mangled read is rejected before
+any lookup; the attendee row comes back only for a live badge (one query),
+and features that must reveal nothing else (games) use its ``attendee_id``.
 """
 from __future__ import annotations
 
@@ -20,23 +21,30 @@ PROBLEMS = {
 
 
 @dataclass(frozen=True)
-class BadgeCheck:
+class BadgeLookup:
     status: str  # "ok", "invalid", "unknown" or "replaced"
-    attendee_id: int | None = None
+    token: str
+    attendee: dict | None = None  # the attendee row (also for a replaced badge)
+
+    @property
+    def attendee_id(self) -> int | None:
+        return self.attendee["id"] if self.attendee else None
 
 
-def check_badge(db, text: str) -> BadgeCheck:
-    """Resolve scanned text to an attendee id without revealing anything else.
+def lookup_badge(db, scanned_text: str) -> BadgeLookup:
+    """Resolve scanned text to an attendee.
 
     A malformed token is "invalid" and never looked up; a revoked one is
     "replaced"; a well-formed one not on file (or purged) is "unknown".
     """
-    token = token_from(text)
+    token = token_from(scanned_text)
     if not well_formed(token):
-        return BadgeCheck("invalid")
+        return BadgeLookup("invalid", token)
     row = db.execute(
-        "SELECT b.attendee_id, b.revoked_at FROM badges b JOIN attendees a ON a.id = b.attendee_id "
+        "SELECT b.revoked_at, a.* FROM badges b JOIN attendees a ON a.id = b.attendee_id "
         "WHERE b.token = ? AND a.purged_at IS NULL", [token]).fetchone()
     if row is None:
-        return BadgeCheck("unknown")
-    return BadgeCheck("replaced" if row["revoked_at"] else "ok", row["attendee_id"])
+        return BadgeLookup("unknown", token)
+    attendee = dict(row)
+    revoked = attendee.pop("revoked_at")
+    return BadgeLookup("replaced" if revoked else "ok", token, attendee)

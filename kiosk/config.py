@@ -28,6 +28,29 @@ DEFAULTS = {
     # Base URL printed into badge QR codes; None means "the URL the request came in on".
     "PUBLIC_URL": None,
     "MESSAGE_QUEUE": None,
+    # Continuous replica of the festival file (Litestream): file:///folder or
+    # sftp://user@host/path; devices fail over to STANDBY_URLS (docs/operations.md).
+    "REPLICA_URL": None,
+    "REPLICA_SSH_KEY": None,
+    "REPLICA_SSH_HOST_KEY": None,
+    "REPLICA_SYNC_INTERVAL": "1s",
+    "REPLICA_MONITOR_INTERVAL": "1s",
+    "STANDBY_URLS": [],
+    # Socket.IO admission and event limits (kiosk/admission.py, docs/operations.md).
+    # A classroom behind one NAT address can hold many phones: raise
+    # SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN + SOCKET_STAFF_RESERVE
+    # must stay below gunicorn's --worker-connections (4,000), leaving room for HTTP.
+    "SOCKET_MAX_PER_ADDRESS": 300,
+    "SOCKET_MAX_UNJOINED_PER_ADDRESS": 100,
+    "SOCKET_MAX_OPEN": 3400,
+    "SOCKET_STAFF_RESERVE": 200,
+    "SOCKET_JOIN_TIMEOUT": 10,
+    "SOCKET_EVENT_RATE": 5,
+    "SOCKET_EVENT_BURST": 20,
+    "SOCKET_FLOOD_LIMIT": 60,
+    # An organiser's extra nickname word list (a text file, format as in
+    # kiosk/data/blocked_words.txt), added to the shipped one.
+    "NICKNAME_BLOCKLIST": None,
     # Login and pairing attempts per client address per minute.
     "LOGIN_RATE_LIMIT": 10,
     "PAIRING_TTL_SECONDS": 600,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .i18n import both, current_language, gettext
@@ -66,7 +66,8 @@ HTTP_MESSAGES = {
 
 def wants_json() -> bool:
     return (
-        request.path.startswith("/api/")
+        g.get("json_endpoint", False)  # json_body() was called: the caller speaks JSON
+        or request.path.startswith("/api/")
         or request.is_json
         or request.accept_mimetypes.best == "application/json"
     )
@@ -79,14 +80,38 @@ def json_body() -> dict:
     type is declared, 400 ``bad_json`` for invalid JSON or anything but an
     object (a body with no declared type is read as JSON).
     """
+    g.json_endpoint = True
     if request.mimetype and not request.is_json:
         raise ServiceError("unsupported_media_type", "Please send JSON.", status=415)
-    payload = request.get_json(silent=True, force=True)
+    try:
+        payload = request.get_json(silent=True, force=True)
+    except RecursionError:  # "[" * 100_000: the parser gives up before any view sees it
+        payload = None
     if payload is None:
         raise ServiceError("bad_json", "The request body is not valid JSON.")
     if not isinstance(payload, dict):
         raise ServiceError("bad_json", "The request body must be a JSON object.")
+    if too_deep(payload):
+        raise ServiceError("bad_json", "The request body is nested too deeply.")
     return payload
+
+
+MAX_JSON_DEPTH = 16
+
+
+def too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when lists/objects nest more than ``limit`` levels (no endpoint
+    takes more than three); walked without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values() if isinstance(child, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
 
 
 def error_response(err: ServiceError):

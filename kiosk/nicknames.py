@@ -1,17 +1,29 @@
 """Public nicknames: friendly generated defaults and a filter for custom ones.
 
 Public screens show only nicknames, so a custom one must not smuggle in
-abuse: the filter compares folded text (no diacritics, đ→d), undoes common
-letter substitutions (4→a, 3→e, 0→o, 1→i, $→s, @→a …) and ignores
-separators, so "đ.ị.t", "DJT" or "d1t" are caught like the plain word.
+abuse or pass for staff. The filter reads a word list organisers can extend
+(kiosk/data/blocked_words.txt plus NICKNAME_BLOCKLIST), removes every
+default-ignorable (invisible) code point, reads look-alike letters from other
+scripts as Latin (TR39-style skeleton; NFKC for full-width and mathematical
+letters), compares folded text (no diacritics, đ→d) or, for words whose
+unaccented letters are ordinary Vietnamese, the exact diacritics; it undoes
+common substitutions (4→a, 3→e, 0→o, 1→i, $→s, @→a …), repeated letters and
+separators, so "đ.ị.t", "DJT", "d1t" or "Аdmіn" are caught like the plain word.
 """
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import unicodedata
+from pathlib import Path
+
+from flask import current_app, has_app_context
 
 from .errors import ServiceError
-from .text import clean, fold
+from .text import clean
+
+log = logging.getLogger(__name__)
 
 # Friendly word lists: (Vietnamese, English) pairs of animals and qualities.
 ANIMALS = [
@@ -29,24 +41,6 @@ QUALITIES = [
     ("Tỉnh Táo", "Alert"), ("Lạc Quan", "Hopeful"), ("Bình Tĩnh", "Calm"),
 ]
 
-# Folded, substitution-undone forms of words that must never appear on a
-# public screen (Vietnamese and English profanity, slurs, scam bait).
-# Short Vietnamese words that are also ordinary words (lớn, cú, ngũ, Điền) are
-# blocked only in insulting phrases, or the filter would refuse "Gấu Lớn".
-BLOCKED = {
-    "dit", "djt", "deo", "dm", "dmm", "dcm", "vcl", "vl", "vkl", "cac", "cak",
-    "dit me", "du ma", "duma", "cho chet", "oc cho", "occho", "thang ngu", "con ngu",
-    "con di", "cave", "fuck", "fck",
-    "shit", "bitch", "dick", "cock", "pussy", "cunt", "nigger", "nigga", "slut", "whore",
-    "sex", "porn", "rape", "nazi", "hitler", "kill", "admin", "staff", "moderator",
-}
-# Blocked when they appear anywhere, even inside another word.
-BLOCKED_INSIDE = {"fuck", "shit", "bitch", "cunt", "porn", "nigg", "dmm", "vcl", "dcm", "djt"}
-
-_SUBSTITUTIONS = str.maketrans({"4": "a", "@": "a", "3": "e", "€": "e", "1": "i", "!": "i",
-                                "|": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t",
-                                "8": "b", "9": "g", "2": "z"})
-_SEPARATORS = re.compile(r"[\s._\-*~'`\"^,;:/\\]+")
 MAX_LENGTH = 24
 
 
@@ -60,30 +54,213 @@ def generate(lang: str = "vi") -> str:
     return f"{animal[0]} {quality[0]} {number}"
 
 
-def _variants(text: str) -> tuple[list[str], str]:
-    folded = fold(text).translate(_SUBSTITUTIONS)
-    words = [w for w in _SEPARATORS.split(folded) if w]
-    squashed = "".join(words)
-    return words, squashed
+# Random tries before a generated name gets an extra number suffix.
+UNIQUE_TRIES = 20
+
+
+def nickname_taken(db, nickname: str) -> bool:
+    """True when an attendee (not purged) already has exactly this nickname."""
+    return db.execute("SELECT 1 FROM attendees WHERE nickname = ? AND purged_at IS NULL LIMIT 1",
+                      [nickname]).fetchone() is not None
+
+
+def unique_default(db, lang: str = "vi", taken: set[str] | None = None) -> str:
+    """A generated nickname no attendee has yet, e.g. "Cáo Dũng Cảm 42".
+
+    There are 20 × 15 × 90 = 27,000 plain names, so a festival of a few
+    hundred people already draws the same one twice (birthday odds): a name
+    seen on a public board must point at one person. ``taken`` (a set the
+    caller keeps for a batch, e.g. a class-list import) replaces the database
+    check and gets the new name added. After ``UNIQUE_TRIES`` taken draws the
+    name gets one more number ("Cáo Dũng Cảm 42 2", " 3", …).
+    """
+    def is_taken(name: str) -> bool:
+        return name in taken if taken is not None else nickname_taken(db, name)
+
+    name = generate(lang)
+    for _ in range(UNIQUE_TRIES):
+        if not is_taken(name):
+            break
+        name = generate(lang)
+    else:
+        base, n = name, 2
+        while is_taken(f"{base} {n}"):
+            n += 1
+        name = f"{base} {n}"
+    if taken is not None:
+        taken.add(name)
+    return name
+
+
+# ------------------------------------------------------------ the filter
+#
+# Organisers read and extend the word list (kiosk/data/blocked_words.txt, its
+# format is described at its top); NICKNAME_BLOCKLIST names an extra file.
+BLOCKLIST = Path(__file__).parent / "data" / "blocked_words.txt"
+
+# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt, stable
+# since Unicode 6): code points a renderer shows as nothing, so "Ad\u2060min"
+# looks like "Admin". Python has no property lookup for it; these are its ranges.
+DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
+_IGNORABLE = {cp: None for low, high in DEFAULT_IGNORABLE_RANGES for cp in range(low, high + 1)}
+
+# Letters of other scripts that look like Latin ones (after Unicode TR39's
+# confusables). NFKC already turns full-width and mathematical letters into
+# plain ones; these are the Cyrillic, Greek and IPA look-alikes it leaves.
+# Case matters: Greek "Η" looks like H but "η" like n.
+_CONFUSABLES = str.maketrans({
+    # Cyrillic capitals and small letters
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Ё": "E", "Н": "H", "І": "I", "Ї": "I", "Ј": "J", "К": "K",
+    "М": "M", "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ԁ": "D", "Ԛ": "Q",
+    "Ԝ": "W", "Ӏ": "I", "Ь": "b", "З": "3",
+    "а": "a", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j", "ӏ": "l",
+    "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "у": "y", "ү": "y", "х": "x", "ԝ": "w", "ь": "b", "к": "k",
+    "п": "n", "г": "r",
+    # Greek capitals and small letters
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "Ϲ": "C",
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "υ": "u", "ι": "i", "κ": "k", "χ": "x", "ε": "e", "η": "n",
+    "τ": "t", "ω": "w", "γ": "y", "ϲ": "c", "ϳ": "j", "μ": "u",
+    # Latin and IPA look-alikes
+    "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ʋ": "u", "ð": "d", "Ð": "D", "ɗ": "d", "ø": "o",
+    "Ø": "O", "ł": "l", "Ł": "L",
+})
+_SUBSTITUTIONS = str.maketrans({"4": "a", "@": "a", "3": "e", "€": "e", "1": "i", "!": "i",
+                                "|": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t",
+                                "8": "b", "9": "g", "2": "z"})
+_SEPARATORS = re.compile(r"[\W_]+")
+_REPEATS = re.compile(r"(.)\1+")
+_REPEATS_3 = re.compile(r"(.)\1\1+")
+
+
+def skeleton(text: str) -> str:
+    """Lower-case text with invisible characters removed and look-alike
+    letters read as Latin, diacritics kept ("Аdmіn" in Cyrillic → "admin")."""
+    text = unicodedata.normalize("NFKC", str(text)).translate(_IGNORABLE)
+    text = unicodedata.normalize("NFD", text).translate(_CONFUSABLES)
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def _fold_skeleton(exact: str) -> str:
+    """The skeleton without diacritics (đ→d) and with substitutions undone."""
+    text = "".join(ch for ch in unicodedata.normalize("NFD", exact) if not unicodedata.combining(ch))
+    return text.replace("đ", "d").translate(_SUBSTITUTIONS)
+
+
+def _token_variants(text: str) -> list[list[str]]:
+    """The words of ``text`` as typed, with repeated letters collapsed, with
+    runs of single letters joined ("f u c k"), and all glued into one."""
+    words = [w for w in _SEPARATORS.split(text) if w]
+    collapsed = [_REPEATS.sub(r"\1", w) for w in words]  # "fuuuck" → "fuck"
+    doubled = [_REPEATS_3.sub(r"\1\1", w) for w in words]  # "ccccc" → "cc", "Stafffff" → "staff"
+    variants = [words, collapsed, doubled]
+    for base in (words, collapsed):
+        merged: list[str] = []
+        run = ""
+        for word in base:
+            if len(word) == 1:
+                run += word
+                continue
+            if run:
+                merged.append(run)
+                run = ""
+            merged.append(word)
+        if run:
+            merged.append(run)
+        variants.append(merged)
+        variants.append(["".join(base)])
+    return variants
+
+
+class Blocklist:
+    """Parsed word list: whole-word phrases (folded or exact) and inside-words."""
+
+    def __init__(self):
+        self.folded: set[tuple[str, ...]] = set()
+        self.exact: set[tuple[str, ...]] = set()
+        self.inside: set[str] = set()
+
+    def add(self, line: str) -> None:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            return
+        if line.startswith("*"):
+            self.inside.add("".join(_SEPARATORS.split(_fold_skeleton(skeleton(line[1:])))))
+            return
+        exact = line.startswith("=")
+        text = skeleton(line[1:] if exact else line)
+        words = tuple(w for w in _SEPARATORS.split(text if exact else _fold_skeleton(text)) if w)
+        if not words:
+            return
+        target = self.exact if exact else self.folded
+        target.add(words)
+        if len(words) > 1:
+            target.add(("".join(words),))  # glued: "ditme", "occho"
+        collapsed = tuple(_REPEATS.sub(r"\1", w) for w in words)
+        if not exact and collapsed != words and len("".join(words)) >= 4:
+            # "Officiallll" collapses to "oficial"; short ones ("cc", "xxx") would become one letter.
+            target.add(collapsed)
+
+    def matches(self, nickname: str) -> bool:
+        exact = skeleton(nickname)
+        folded = _fold_skeleton(exact)
+        # Exact entries also see digits undone ("c4c"), which leaves diacritics alone.
+        for rules, text in ((self.exact, exact), (self.exact, exact.translate(_SUBSTITUTIONS)),
+                            (self.folded, folded)):
+            for words in _token_variants(text):
+                if _contains(words, rules):
+                    return True
+        glued = "".join(w for w in _SEPARATORS.split(folded) if w)
+        squashed = (glued, _REPEATS.sub(r"\1", glued))
+        return any(bad in text for bad in self.inside for text in squashed)
+
+
+def _contains(words: list[str], rules: set[tuple[str, ...]]) -> bool:
+    for size in (1, 2, 3, 4):
+        for i in range(len(words) - size + 1):
+            if tuple(words[i:i + size]) in rules:
+                return True
+    return False
+
+
+_loaded: dict = {}
+
+
+def blocklist() -> Blocklist:
+    """The shipped list plus the organiser's NICKNAME_BLOCKLIST file, re-read when either changes."""
+    paths = [BLOCKLIST]
+    extra = current_app.config.get("NICKNAME_BLOCKLIST") if has_app_context() else None
+    if extra:
+        paths.append(Path(extra))
+    key = tuple((str(p), p.stat().st_mtime_ns if p.exists() else None) for p in paths)
+    cached = _loaded.get("list")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rules = Blocklist()
+    for path, mtime in key:
+        if mtime is None:
+            log.warning("nickname blocklist %s is missing", path)
+            continue
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            rules.add(line)
+    _loaded["list"] = (key, rules)
+    return rules
 
 
 def is_acceptable(nickname: str) -> bool:
     """False when the nickname contains a blocked word in any disguise."""
-    words, squashed = _variants(nickname)
-    joined = " ".join(words)
-    for bad in BLOCKED:
-        if " " in bad:
-            if bad in joined or bad.replace(" ", "") == squashed:
-                return False
-        elif bad in words or squashed == bad:
-            return False
-    # Letters spaced out ("f u c k") or glued into other words.
-    return not any(bad in squashed for bad in BLOCKED_INSIDE)
+    return not blocklist().matches(nickname)
 
 
 def validate(nickname: str) -> str:
     """Return the cleaned nickname or raise ServiceError ``bad_nickname``."""
-    nickname = clean(nickname)
+    # Invisible characters would let two names that look the same both exist.
+    nickname = clean(clean(nickname).translate(_IGNORABLE))
     if not nickname:
         raise ServiceError("bad_nickname", "Please choose a nickname.")
     if len(nickname) > MAX_LENGTH:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import current_app, request, session
 
@@ -58,11 +60,31 @@ def check_csrf() -> None:
     expected = session.get("_csrf", "")
     # compare bytes: compare_digest refuses non-ASCII str, and a forged token may be anything
     if not expected or not hmac.compare_digest(str(sent).encode("utf-8", "replace"), expected.encode()):
+        # A staff route asked with no credential at all: say that (401), not
+        # "this form has expired". kiosk.auth registers the check (it imports us).
+        missing_credential = current_app.extensions.get("festival_credential_check")
+        if missing_credential is not None and view is not None:
+            missing_credential(view)
         raise ServiceError(
             "csrf_failed",
             "This form has expired. Please reload the page and try again.",
             status=400,
         )
+
+
+def safe_next(target, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: for
+    ``next=`` parameters. Refuses anything a browser could read as another
+    site: ``//host``, a scheme, backslashes (``/\\host``), and control
+    characters or whitespace that browsers drop (``/%09/host`` becomes
+    ``//host``); CR/LF could not go into a Location header anyway."""
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return default
+    if any(ch < " " or ch == "\x7f" or ch == "\\" for ch in target):
+        return default
+    if target.startswith("//") or urlsplit(target).scheme or urlsplit(target).netloc:
+        return default
+    return target
 
 
 def set_security_headers(response):
@@ -96,6 +118,20 @@ class RateLimiter:
             hits.append(now)
             return True
 
+    def blocked(self, bucket: str, key: str, limit: int, per: float = 60.0) -> bool:
+        """True when ``limit`` attempts are already recorded in the window
+        (records nothing: for counting only failures, see :func:`record_failure`)."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.get((bucket, key))
+            while hits and hits[0] <= now - per:
+                hits.popleft()
+            return bool(hits) and len(hits) >= limit
+
+    def record(self, bucket: str, key: str) -> None:
+        with self._lock:
+            self._hits[(bucket, key)].append(time.monotonic())
+
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
@@ -118,6 +154,29 @@ def rate_limit(bucket: str, limit: int | None = None, per: float = 60.0, key: st
         )
 
 
+def check_failures(bucket: str, keys, limit: int | None = None, per: float = 60.0) -> None:
+    """Raise the 429 of :func:`rate_limit` when any of ``keys`` (e.g. the
+    client address and the username) has ``limit`` failures recorded in the
+    last ``per`` seconds. Successes are never counted: a desk team signing in
+    together is not a brute-force attack."""
+    limiter: RateLimiter = current_app.extensions["festival_ratelimiter"]
+    if limit is None:
+        limit = current_app.config["LOGIN_RATE_LIMIT"]
+    if any(limiter.blocked(bucket, key, limit, per) for key in keys):
+        raise ServiceError(
+            "rate_limited",
+            "Too many attempts. Please wait a minute and try again.",
+            status=429,
+        )
+
+
+def record_failure(bucket: str, keys) -> None:
+    """Count one failed attempt against each of ``keys``."""
+    limiter: RateLimiter = current_app.extensions["festival_ratelimiter"]
+    for key in keys:
+        limiter.record(bucket, key)
+
+
 def rate_limited(bucket: str, limit: int | None = None, per: float = 60.0):
     """Decorator form of :func:`rate_limit` (only unsafe methods count)."""
 
@@ -133,8 +192,77 @@ def rate_limited(bucket: str, limit: int | None = None, per: float = 60.0):
     return decorator
 
 
+# --- the Host header ----------------------------------------------------------
+# Flask builds every URL (url_for, even relative ones) from a URL adapter bound
+# to the request's Host. A Host it cannot bind (a label over 63 characters, an
+# empty label, a bad xn-- label, a port beyond 65535) leaves no adapter, and
+# then even the error page fails. Such a request is refused before Flask sees
+# it, with a fixed text that builds no URL.
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+_IPV6 = re.compile(r"^\[[0-9A-Fa-f:.]{2,45}\]$")
+BAD_HOST_BODY = ("Yêu cầu không hợp lệ: tên máy chủ (Host) sai.\n"
+                 "Bad request: the Host header is not valid.\n").encode("utf-8")
+
+
+def valid_host(host: str) -> bool:
+    """A Host header value Flask can build URLs from: a DNS name (labels of
+    1-63 letters, digits, ``-`` or ``_``; 253 characters at most; xn-- labels
+    that decode), an IPv4 address or a bracketed IPv6 address, and an
+    optional port 1-65535. An absent Host is fine (the server's name is used)."""
+    if not host:
+        return True
+    name, port = host, ""
+    if host.startswith("["):
+        name, sep, rest = host.partition("]")
+        if not sep:
+            return False
+        name += "]"
+        if rest:
+            if not rest.startswith(":"):
+                return False
+            port = rest[1:]
+        if not _IPV6.match(name):
+            return False
+    elif ":" in host:
+        name, _sep, port = host.rpartition(":")
+    if port and not (port.isascii() and port.isdigit() and len(port) <= 5 and 0 < int(port) <= 65535):
+        return False
+    if name.startswith("["):
+        return True
+    name = name[:-1] if name.endswith(".") else name
+    if not name or len(name) > 253:
+        return False
+    for label in name.split("."):
+        if not _HOST_LABEL.match(label):
+            return False
+        if label[:4].lower() == "xn--":
+            try:
+                label.encode("ascii").decode("idna")
+            except UnicodeError:
+                return False
+    return True
+
+
+class HostGuard:
+    """WSGI middleware: 400 with a fixed bilingual text for a Host header
+    Flask could not build URLs from (see :func:`valid_host`)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if not valid_host(environ.get("HTTP_HOST", "")):
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8"),
+                                               ("Content-Length", str(len(BAD_HOST_BODY))),
+                                               ("Cache-Control", "no-store")])
+            return [BAD_HOST_BODY]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app) -> None:
     app.extensions["festival_ratelimiter"] = RateLimiter()
+    app.wsgi_app = HostGuard(app.wsgi_app)
     app.before_request(check_csrf)
     app.after_request(set_security_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -8,6 +8,8 @@ OverflowError deep in a query.
 """
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 from .errors import ServiceError
 
 INT64_MAX = 2**63 - 1
@@ -52,3 +54,24 @@ def bool_field(payload: dict, name: str, default: bool | None = False) -> bool |
     if not isinstance(value, bool):
         raise ServiceError("bad_field", "The field %(field)s must be true or false.", field=name)
     return value
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>`` in routes: a row id, digits only, 1..2**63-1. Anything
+    else (``0``, ``-1``, ``007``, 2**64) does not match the route, so it is a
+    404, never an OverflowError from SQLite. Registered by ``create_app``."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=INT64_MAX)
+
+
+def row_id(text) -> int:
+    """A row id from a query string (``request.args.get("zone_id", type=row_id)``):
+    digits only, 1..2**63-1; anything else raises ValueError, which
+    ``type=`` turns into the default."""
+    text = str(text)
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) < 1 or int(text) > INT64_MAX:
+        raise ValueError(text[:30])
+    return int(text)

@@ -14,10 +14,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from kiosk.auth import require_role, role_required
-from kiosk.badgecheck import PROBLEMS, check_badge
+from kiosk.badgecheck import PROBLEMS, lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import Forbidden, NotFound, ServiceError, json_body
 from kiosk.security import rate_limit
+from kiosk.validation import is_int, row_id
 
 from games.quiz import selfpaced
 from games.quiz.questions import DEFAULT_BANK
@@ -41,7 +42,7 @@ def _attendee_from_badge(db, text) -> int:
     """The attendee of scanned badge text; raises the red scan messages as ServiceError."""
     if not isinstance(text, str) or not text.strip() or len(text) > 300:
         raise ServiceError("invalid_badge", PROBLEMS["invalid"][1])
-    found = check_badge(db, text)
+    found = lookup_badge(db, text)
     if found.status != "ok":
         code, message = PROBLEMS[found.status]
         raise ServiceError(code, message, status=BADGE_STATUS[found.status])
@@ -66,7 +67,7 @@ def _quiz_zone(db, principal, requested=None) -> dict | None:
 @role_required("zone")
 def kiosk_page():
     principal = require_role("zone")
-    zone = _quiz_zone(get_db(), principal, request.args.get("zone_id", type=int))
+    zone = _quiz_zone(get_db(), principal, request.args.get("zone_id", type=row_id))
     return render_template("quiz/play.html", mode="kiosk", zone=zone,
                            start_url=url_for("quiz.kiosk_start"), base_url="/api/quiz/rounds")
 
@@ -77,7 +78,7 @@ def kiosk_start():
     principal = require_role("zone")
     db = get_db()
     data = json_body()
-    _quiz_zone(db, principal, data.get("zone_id") if isinstance(data.get("zone_id"), int) else None)
+    _quiz_zone(db, principal, data.get("zone_id") if is_int(data.get("zone_id"), 1) else None)
     bank = _bank(data)
     attendee_id = _attendee_from_badge(db, data.get("text"))
     device_id = principal.id if principal.kind == "device" else None
@@ -94,13 +95,13 @@ def _kiosk_round(round_id: int) -> int:
     return rnd["id"]
 
 
-@bp.route("/api/quiz/rounds/<int:round_id>/answers", methods=["POST"])
+@bp.route("/api/quiz/rounds/<id:round_id>/answers", methods=["POST"])
 @role_required("zone")
 def kiosk_answer(round_id: int):
     return _answer(_kiosk_round(round_id))
 
 
-@bp.route("/api/quiz/rounds/<int:round_id>/finish", methods=["POST"])
+@bp.route("/api/quiz/rounds/<id:round_id>/finish", methods=["POST"])
 @role_required("zone")
 def kiosk_finish(round_id: int):
     return jsonify({"ok": True, "summary": selfpaced.finish(get_db(), _kiosk_round(round_id))})
@@ -143,12 +144,12 @@ def phone_start(token: str):
     return jsonify({"ok": True, "round": state})
 
 
-@bp.route("/api/quiz/phone/<token>/rounds/<int:round_id>/answers", methods=["POST"])
+@bp.route("/api/quiz/phone/<token>/rounds/<id:round_id>/answers", methods=["POST"])
 def phone_answer(token: str, round_id: int):
     return _answer(_phone_round(token, round_id))
 
 
-@bp.route("/api/quiz/phone/<token>/rounds/<int:round_id>/finish", methods=["POST"])
+@bp.route("/api/quiz/phone/<token>/rounds/<id:round_id>/finish", methods=["POST"])
 def phone_finish(token: str, round_id: int):
     return jsonify({"ok": True, "summary": selfpaced.finish(get_db(), _phone_round(token, round_id))})
 

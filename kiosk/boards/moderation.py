@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, request
 
 from kiosk import nicknames
 from kiosk.audit import audit
-from kiosk.auth import require_role
+from kiosk.auth import require_role, role_required
 from kiosk.db import get_db, transaction
 from kiosk.errors import ServiceError, json_body
 from kiosk.points import award
@@ -99,7 +99,8 @@ def bonus(db, attendee_id: int, points: int, reason: str | None, bonus_id: str, 
     return result
 
 
-@bp.route("/attendees/<int:attendee_id>/nickname", methods=["POST"])
+@bp.route("/attendees/<id:attendee_id>/nickname", methods=["POST"])
+@role_required("desk")
 def post_nickname(attendee_id: int):
     """Hide/show or rename a nickname (desk or admin)."""
     principal = require_role("desk")
@@ -121,6 +122,7 @@ def get_nicknames():
 
 
 @bp.route("/points/bonus", methods=["POST"])
+@role_required("admin")
 def post_bonus():
     """Staff bonus points (admin); a repeat of the same ``id`` awards nothing more."""
     principal = require_role("admin")

@@ -161,7 +161,7 @@ def admin_page():
                            created=created), (error.status if error else 200)
 
 
-@bp.route("/admin/stage/links/<int:link_id>/revoke", methods=["POST"])
+@bp.route("/admin/stage/links/<id:link_id>/revoke", methods=["POST"])
 @role_required("admin")
 def revoke(link_id: int):
     revoke_stage_link(get_db(), link_id, current_principal().actor)

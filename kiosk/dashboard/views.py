@@ -28,6 +28,7 @@ def data():
 
 
 @bp.route("/api/devices/status", methods=["POST"])
+@role_required("desk", "zone", "host", "stage")
 def device_status():
     """A paired device reports its offline queue length ``{queue_length, online?}``."""
     principal = require_role("desk", "zone", "host", "stage")

@@ -41,6 +41,61 @@ def _check(conn: sqlite3.Connection, what: str) -> None:
         raise BackupError(f"{what} failed its integrity check: {'; '.join(map(str, rows[:5]))}")
 
 
+def check_festival_backup(conn: sqlite3.Connection, what: str) -> None:
+    """Raise BackupError unless ``conn`` holds a Festival Kiosk database that
+    can run a festival: ``PRAGMA integrity_check`` says ok, its migrations
+    table names this project's migrations (none this version does not know),
+    and it has at least one admin account that is not disabled. A 0-byte file
+    or another application's database fails here, before anything is replaced."""
+    # Imported here: the backup child (python -m kiosk.ops.backup) never needs the migration modules.
+    import sqlite_utils
+    from kiosk.migrations import migrations  # (the same reason)
+
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{what} is not a Festival Kiosk backup (not an SQLite database: {exc})") from None
+    if rows != ["ok"]:
+        raise BackupError(f"{what} failed its integrity check: {'; '.join(map(str, rows[:5]))}")
+    table = migrations.migrations_table
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [table]).fetchone():
+        raise BackupError(f"{what} is not a Festival Kiosk backup (it has no migrations table)")
+    applied = {r[0] for r in conn.execute(f"SELECT name FROM [{table}] WHERE migration_set = ?",
+                                          [migrations.name])}
+    known = [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))]
+    if not applied or known[0] not in applied:
+        raise BackupError(f"{what} is not a Festival Kiosk backup (none of this project's migrations)")
+    newer = sorted(applied - set(known))
+    if newer:
+        raise BackupError(f"{what} was made by a newer Festival Kiosk (unknown migrations: "
+                          f"{', '.join(newer[:5])}); restore it with that version")
+    has_staff = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff'").fetchone()
+    if not has_staff or not conn.execute(
+            "SELECT 1 FROM staff WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1").fetchone():
+        raise BackupError(f"{what} is not a usable Festival Kiosk backup: it has no admin account, "
+                          "so nobody could sign in to the restored festival")
+
+
+def check_backup_file(path: str | os.PathLike) -> None:
+    """:func:`check_festival_backup` on the file at ``path``, opened read-only."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(f"no backup file at {path}")
+    if path.stat().st_size == 0:
+        raise BackupError(f"{path} is empty (0 bytes): it is not a Festival Kiosk backup")
+    conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    try:
+        check_festival_backup(conn, str(path))
+    finally:
+        conn.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 (a backup holds every child's
+    data); SQLite gives its journal the same mode."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def backup_name(stamp: datetime | None = None) -> str:
     """``festival-YYYYmmdd-HHMMSS-ffffff.db`` (UTC): names sort by time."""
     stamp = stamp or datetime.now(timezone.utc)
@@ -59,6 +114,8 @@ def list_backups(folder: str | os.PathLike) -> list[Path]:
 def copy_database(source: sqlite3.Connection, target_path: Path) -> None:
     """Copy ``source`` into a new file with the backup API, as a one-file
     (rollback journal) database, and check it. Raises BackupError."""
+    if not Path(target_path).exists():
+        _create_private(Path(target_path))
     target = sqlite3.connect(target_path)
     try:
         # One step: a consistent snapshot under one read transaction. Step-wise
@@ -140,22 +197,19 @@ def festival_is_empty(path: str | os.PathLike) -> bool:
 def restore_from(backup: str | os.PathLike, target: str | os.PathLike, force: bool = False) -> None:
     """Replace the festival at ``target`` with ``backup`` (backup API), then migrate.
 
-    Refuses to overwrite a festival that has attendees unless ``force``.
-    Raises BackupError (missing/corrupt backup, non-empty target).
+    Refuses a file that is not a Festival Kiosk backup
+    (:func:`check_festival_backup`) and to overwrite a festival that has
+    attendees unless ``force``. Raises BackupError (missing, corrupt or foreign
+    backup, non-empty target); the target is untouched then.
     """
-    from kiosk.db import migrate, open_db
+    from kiosk.db import migrate, open_db  # lazily: only a restore uses them
 
     backup, target = Path(backup), Path(target)
-    if not backup.is_file():
-        raise BackupError(f"no backup file at {backup}")
+    check_backup_file(backup)  # before anything is replaced
     if not force and not festival_is_empty(target):
         raise BackupError(f"{target} already holds a festival; add --force to overwrite it")
     source = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
     try:
-        try:
-            _check(source, "The backup file")
-        except sqlite3.DatabaseError as exc:
-            raise BackupError(f"{backup} is not a festival backup: {exc}") from None
         target.parent.mkdir(parents=True, exist_ok=True)
         db = open_db(str(target))
         try:
@@ -208,7 +262,7 @@ def backup_loop(app) -> None:
     A missing or unplugged folder is logged and tried again next time; this
     loop never ends the hub. :func:`stop_automatic_backups` ends it.
     """
-    from kiosk.realtime import socketio
+    from kiosk.realtime import socketio  # lazily: only the hub's backup loop uses it
 
     state = app.extensions["festival_backups"]
     interval = max(0.005, float(app.config.get("BACKUP_INTERVAL_MINUTES") or DEFAULT_INTERVAL_MINUTES)) * 60
@@ -229,8 +283,8 @@ def backup_loop(app) -> None:
 
 
 def _audit_backup(app) -> None:
-    from kiosk.audit import audit
-    from kiosk.db import app_connection, transaction
+    from kiosk.audit import audit  # lazily: only the hub's backup loop audits
+    from kiosk.db import app_connection, transaction  # (the same reason)
 
     with app_connection(app) as db:
         with transaction(db):
@@ -244,7 +298,7 @@ def start_automatic_backups(app) -> None:
     commands and ``festival serve``'s pre-flight app from running backups.
     Only the hub backs up (an edge node shares the hub's file).
     """
-    from kiosk.realtime import is_hub, socketio
+    from kiosk.realtime import is_hub, socketio  # lazily: only the hub's backup loop uses them
 
     if not app.config.get("BACKUP_DIR") or not is_hub(app):
         return

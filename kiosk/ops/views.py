@@ -8,6 +8,7 @@ from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError
 from kiosk.ops.purge import withdraw_attendee
+from kiosk.ops.tls import ca_cert_path
 
 bp = Blueprint("ops", __name__)
 
@@ -68,7 +69,7 @@ def _attendee_summary(db, attendee_id: int) -> dict:
     return dict(row)
 
 
-@bp.route("/admin/attendees/<int:attendee_id>/withdraw", methods=["GET", "POST"])
+@bp.route("/admin/attendees/<id:attendee_id>/withdraw", methods=["GET", "POST"])
 @role_required("admin")
 def withdraw(attendee_id: int):
     """GET: confirm page. POST with confirm=yes: delete the person's data at once."""
@@ -86,8 +87,6 @@ def withdraw(attendee_id: int):
 @bp.route("/ca.crt")
 def ca_certificate():
     """The local CA certificate kiosks install to trust the hub's HTTPS (never a key)."""
-    from kiosk.ops.tls import ca_cert_path
-
     path = ca_cert_path(current_app.instance_path)
     if not path.is_file():
         abort(404)

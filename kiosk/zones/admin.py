@@ -181,7 +181,7 @@ def zones():
     return _page()
 
 
-@bp.route("/zones/<int:zone_id>", methods=["GET", "POST"])
+@bp.route("/zones/<id:zone_id>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_zone(zone_id: int):
     """Edit one zone (GET shows the form filled in)."""
@@ -206,7 +206,7 @@ def create_rule():
     return redirect(url_for("zone_admin.zones"))
 
 
-@bp.route("/passport-rules/<int:rule_id>", methods=["GET", "POST"])
+@bp.route("/passport-rules/<id:rule_id>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_rule(rule_id: int):
     """Edit one passport rule."""

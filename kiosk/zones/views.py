@@ -7,6 +7,7 @@ from kiosk.auth import current_principal, require_role, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import both
+from kiosk.validation import row_id
 from .service import claim_reward, get_zone
 
 bp = Blueprint("zones", __name__)
@@ -17,6 +18,8 @@ KIOSK_TEXTS = {
     "points": "+%(n)s points",
     "welcome": "Welcome!",
     "already": "Already visited",
+    "desk_first": "Check in at the desk first",
+    "attention": "Please read the message",
     "refused": "Not accepted",
     "saved": "Saved",
     "saved_long": "Saved — will sync when the hub is back.",
@@ -47,7 +50,7 @@ def kiosk_page():
     if principal.role == "zone":
         zone_id = principal.zone_id
     else:
-        zone_id = request.args.get("zone_id", type=int)
+        zone_id = request.args.get("zone_id", type=row_id)
         if zone_id is None:
             raise ServiceError("zone_required", "A zone kiosk needs a zone.")
     zone = get_zone(get_db(), zone_id)
@@ -67,7 +70,8 @@ def service_worker():
     return response
 
 
-@bp.route("/api/rewards/<int:reward_id>/claim", methods=["POST"])
+@bp.route("/api/rewards/<id:reward_id>/claim", methods=["POST"])
+@role_required("desk")
 def claim(reward_id: int):
     """A desk marks an unlocked reward as collected (once; 409 the second time)."""
     principal = require_role("desk")

@@ -2,7 +2,7 @@
 the hub recognises; an under-16 cannot finish without the guardian step."""
 import pytest
 
-from checkin.attendees import lookup_badge
+from kiosk.badgecheck import lookup_badge
 from kiosk.db import open_db
 from tests.support.qrdecode import decode_qr_codes
 

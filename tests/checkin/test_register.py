@@ -1,7 +1,7 @@
 """Self-registration on a kiosk or the visitor's own phone."""
 import pytest
 
-from checkin.attendees import lookup_badge
+from kiosk.badgecheck import lookup_badge
 from tests.support.http import csrf, post_form
 
 ADULT = {"full_name": "  Nguyễn Văn An ", "age_band": "18+", "nickname": "Cáo Dũng Cảm 42",

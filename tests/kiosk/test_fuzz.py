@@ -48,7 +48,7 @@ def _fill(rule, value_for_int, value_for_str) -> str:
     url = rule.rule
     for arg, converter in rule._converters.items():
         kind = type(converter).__name__
-        sample = value_for_int if kind in ("IntegerConverter", "FloatConverter") else value_for_str
+        sample = value_for_int if kind in ("IntegerConverter", "FloatConverter", "IdConverter") else value_for_str
         url = re.sub(r"<(?:[^:<>]+:)?%s>" % re.escape(arg), str(sample), url)
     return url
 
@@ -139,15 +139,87 @@ def test_forms_and_query_strings(app, db, world, caplog, form, ident, role):
     _consistent(db)
 
 
+# HTTP edge cases (issue 13): integers beyond 64 bits in paths, deep nesting,
+# CR/LF (header injection) in next= and in header values, odd Host headers.
+HUGE_IDS = st.one_of(st.integers(min_value=63, max_value=300).map(lambda bits: 2**bits),
+                     st.integers(min_value=63, max_value=300).map(lambda bits: -(2**bits)),
+                     st.sampled_from([0, -1, 2**63 - 1, 2**63, "007", "1e3"]))
+NEXT_TARGETS = st.one_of(st.sampled_from(["/%0d%0aSet-Cookie:%20x=1", "/%09/evil.example", "//evil.example",
+                                          "/%5Cevil.example", "/ok%0d", "%0a%0d", "/\\evil", "https:evil.example",
+                                          "/\r\nSet-Cookie: x=1", "/\t/evil.example", "/\n/evil.example"]),
+                         st.text(max_size=30).map(lambda t: "/" + t))
+ODD_HOSTS = st.one_of(st.sampled_from(["a" * 64 + ".example", "x..y", "a:99999999", "xn--a.com", "[::1", "a" * 300,
+                                       "localhost\r\nX: y", "", ":", "[]", "1.2.3.4:0"]),
+                      st.text(max_size=80))
+INJECTED_HEADERS = st.sampled_from([{"HTTP_ACCEPT_LANGUAGE": "vi\r\nSet-Cookie: x=1"},
+                                    {"HTTP_X_FORWARDED_FOR": "1.2.3.4\r\nX: y"},
+                                    {"HTTP_COOKIE": "lang=en\r\nSet-Cookie: x=1"},
+                                    {"HTTP_REFERER": "http://x/\r\n\r\n<html>"},
+                                    {"HTTP_AUTHORIZATION": "Bearer \r\nabc"}])
+
+
+@given(ident=HUGE_IDS, depth=st.integers(min_value=17, max_value=100_000), target=NEXT_TARGETS, host=ODD_HOSTS,
+       headers=INJECTED_HEADERS, role=st.sampled_from(["admin", "desk", "anon"]))
+@SETTINGS
+def test_http_edge_cases_never_fail(app, db, world, caplog, ident, depth, target, host, headers, role):
+    from werkzeug.test import EnvironBuilder
+
+    client = world[role]
+    caplog.clear()
+    for rule in _routes(app, "GET"):
+        url = _fill(rule, ident, "x")
+        _assert_clear(client.get(url, environ_overrides=headers), f"{role} GET {url} {headers}")
+    body = "[" * depth
+    for rule in _routes(app, "POST"):
+        url = _fill(rule, ident, "x")
+        response = client.post(url, data=body, headers={"Content-Type": "application/json",
+                                                        "X-CSRF-Token": csrf(client)})
+        _assert_clear(response, f"{role} POST {url} depth={depth}")
+    for path in ("/lang/vi", "/login"):
+        response = client.get(path, query_string={"next": target})
+        _assert_clear(response, f"{role} {path} next={target!r}")
+        location = response.headers.get("Location", "")
+        assert "\r" not in location and "\n" not in location and "//" not in location.split("://", 1)[-1][:2]
+    # an odd Host goes straight through WSGI: the test client cannot build URLs from some
+    environ = EnvironBuilder(path="/").get_environ()
+    environ["HTTP_HOST"] = host
+    status = []
+    b"".join(app(environ, lambda line, _headers, exc_info=None: status.append(line)))
+    assert status and int(status[0][:3]) < 500, f"Host {host!r} -> {status}"
+    _no_unhandled(caplog)
+    _consistent(db)
+
+
 def _namespaces(app):
     from kiosk import socketio
 
     return {ns: handler for ns, handler in socketio.server.namespace_handlers.items()}
 
 
-@given(payload=PAYLOADS, role=st.sampled_from(["admin", "desk", "zone", "host", "stage", "anon"]))
+def _nested(depth: int, leaf):
+    value = leaf
+    for level in range(depth):
+        value = [value] if level % 2 else {"g": value}
+    return value
+
+
+# Socket payloads also carry integers beyond SQLite's 64 bits, deep nesting
+# (below the decoder's limit: it reaches the handlers) and extra arguments.
+BIG_INTS = st.one_of(st.integers(min_value=63, max_value=300).map(lambda bits: 2**bits),
+                     st.integers(min_value=63, max_value=300).map(lambda bits: -(2**bits)))
+SOCKET_FIELDS = FIELD_NAMES + ["g", "i", "c", "board", "token", "game_id", "player_id"]
+SOCKET_PAYLOADS = st.one_of(
+    PAYLOADS,
+    BIG_INTS,
+    st.dictionaries(st.sampled_from(SOCKET_FIELDS), st.one_of(BIG_INTS, JSON_VALUES), min_size=1, max_size=6),
+    st.builds(_nested, st.integers(min_value=20, max_value=400), st.one_of(BIG_INTS, SCALARS)),
+)
+EXTRA_ARGS = st.lists(st.one_of(SCALARS, BIG_INTS, JSON_VALUES), max_size=3)
+
+
+@given(payload=SOCKET_PAYLOADS, extra=EXTRA_ARGS, role=st.sampled_from(["admin", "desk", "zone", "host", "stage", "anon"]))
 @SETTINGS
-def test_socket_events_never_crash(app, db, world, caplog, payload, role):
+def test_socket_events_never_crash(app, db, world, caplog, payload, extra, role):
     from kiosk import socketio
 
     caplog.clear()
@@ -158,7 +230,7 @@ def test_socket_events_never_crash(app, db, world, caplog, payload, role):
             if not client.is_connected(namespace):
                 continue
             for event in events:
-                ack = client.emit(event, payload, namespace=namespace, callback=True)
+                ack = client.emit(event, payload, *extra, namespace=namespace, callback=True)
                 if isinstance(ack, dict) and ack.get("ok") is False:
                     assert ack["error"]["code"] != "server_error", f"{namespace} {event} {payload!r:.200}"
         finally:

@@ -1,0 +1,38 @@
+"""The access log without secrets: badge tokens, pairing codes and stage
+links travel in URL paths (``/b/<token>``, ``/pair/<code>``, ``/s/<token>``,
+``/api/quiz/phone/<token>/…``), and whoever holds one of them holds that
+badge, device pairing or stage screen. gunicorn logs through
+:class:`RedactingLogger` (``festival serve`` passes ``--logger-class``), which
+writes them as ``…``; :func:`redact_path` is the rule.
+"""
+from __future__ import annotations
+
+import re
+
+from gunicorn.glogging import Logger
+
+REDACTED = "…"
+# A path segment after one of these prefixes is a secret.
+_SECRET_SEGMENT = re.compile(r"(/(?:b|pair|s|api/quiz/phone)/)[^/?#\s]+", re.IGNORECASE)
+# The same inside a query string (e.g. ?next=/b/TOKEN), percent-encoded.
+_SECRET_QUERY = re.compile(r"(%2F(?:b|pair|s|api%2Fquiz%2Fphone)%2F)[^%&#\s]+", re.IGNORECASE)
+
+
+def redact_path(text: str | None) -> str | None:
+    """``text`` (a path, URL or request line) with every badge token, pairing
+    code and stage-link token replaced by ``…``."""
+    if not text:
+        return text
+    return _SECRET_QUERY.sub(r"\1" + REDACTED, _SECRET_SEGMENT.sub(r"\1" + REDACTED, text))
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger with the request line, path, query and referrer redacted."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f", "{referer}i", "{raw_uri}e", "{path_info}e", "{query_string}e",
+                    "{request_uri}e", "{http_referer}e"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_path(atoms[key])
+        return atoms
