@@ -1,4 +1,5 @@
-"""``festival import-attendees``, ``festival export attendees`` and ``festival demo``."""
+"""``festival import-attendees`` and ``festival demo`` (``festival export attendees`` is the
+core's ``export`` command; checkin.export registers the attendees export)."""
 from __future__ import annotations
 
 import os
@@ -12,10 +13,11 @@ from flask.cli import with_appcontext
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
+from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses
 
 from .attendees import AGE_BANDS
 from .demo import build_demo
-from .export import export_attendees_csv
+from .classlist import is_xlsx, problems_csv
 from .importer import import_csv, parse_mapping
 
 MAX_LISTED = 200
@@ -32,23 +34,33 @@ def _both(err: ServiceError) -> str:
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row is bad.")
 @click.option("--default-age-band", type=click.Choice(AGE_BANDS), default=None,
               help="Age group for rows (or files) without one.")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write every problem (row, column, value, reason) to this CSV file.")
 @with_appcontext
-def import_command(file, mapping, all_or_nothing, default_age_band):
-    """Import a class list (CSV, UTF-8, comma or semicolon) and issue badges."""
+def import_command(file, mapping, all_or_nothing, default_age_band, errors_path):
+    """Import a class list (Excel .xlsx, or CSV: UTF-8, comma or semicolon) and issue badges."""
     db = get_db()
     try:
         data = file.read()
-        lines = max(data.count(b"\n"), 1)
+        lines = max(data.count(b"\n"), 1) if not is_xlsx(data, file.name) else 1
         with click.progressbar(length=lines, label="Kiểm tra / Checking", file=sys.stderr) as bar:
             report = import_csv(db, data, parse_mapping(mapping), all_or_nothing, by="cli:import",
                                 default_age_band=default_age_band, progress=bar.update)
     except ServiceError as exc:
         raise click.ClickException(_both(exc)) from None
-    for label, items in (("Trùng / Duplicate", report.duplicates), ("Lỗi / Error", report.errors)):
+    for label, items in (("Trùng / Duplicate", report.duplicates),
+                         ("Có thể trùng (đã nhập) / Possible duplicate (imported)", report.possible_duplicates),
+                         ("Lỗi / Error", report.errors)):
         for err in items[:MAX_LISTED]:
             click.echo(f"{label} — dòng/row {err.row}: {err.text('vi')} / {err.reason}")
         if len(items) > MAX_LISTED:
-            click.echo(f"… {len(items) - MAX_LISTED} more / thêm {len(items) - MAX_LISTED}")
+            more = len(items) - MAX_LISTED
+            click.echo(f"… thêm {more} / {more} more" + ("" if errors_path else
+                       " (--errors FILE ghi tất cả / writes them all)"))
+    if errors_path:
+        Path(errors_path).write_text(problems_csv(report), encoding="utf-8", newline="")
+        total = len(report.problems) + len(report.duplicates) + len(report.possible_duplicates)
+        click.echo(f"Đã ghi {total} vấn đề vào / wrote {total} problems to: {errors_path}")
     if all_or_nothing and report.errors:
         click.echo(f"Không nhập gì vì có {len(report.errors)} dòng lỗi. / "
                    f"Nothing imported: {len(report.errors)} bad rows.")
@@ -57,26 +69,6 @@ def import_command(file, mapping, all_or_nothing, default_age_band):
                f"lỗi / errors: {len(report.errors)}")
     if report.errors:
         sys.exit(2)
-
-
-@click.group("export")
-def export_group():
-    """Export festival data as CSV."""
-
-
-@export_group.command("attendees")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write to this file instead of standard output.")
-@with_appcontext
-def export_attendees(output):
-    """Attendees as CSV (UTF-8 with BOM, so Excel shows Vietnamese correctly)."""
-    text = export_attendees_csv(get_db(), "cli:export")
-    if output:
-        Path(output).write_text(text, encoding="utf-8", newline="")
-        click.echo(f"Đã ghi / written: {output}", err=True)
-    else:
-        sys.stdout.buffer.write(text.encode("utf-8"))
-        sys.stdout.flush()
 
 
 @click.command("demo")
@@ -89,7 +81,6 @@ def export_attendees(output):
 @with_appcontext
 def demo_command(host, port, db_path, fresh, seed, no_serve):
     """Build a demo festival (8 zones, 300 attendees) in its own database and serve it."""
-    from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses
 
     path = Path(db_path) if db_path else Path(current_app.instance_path) / "demo" / "festival.db"
     info = build_demo(path.resolve(), seed=seed, fresh=fresh)
@@ -115,5 +106,4 @@ def demo_command(host, port, db_path, fresh, seed, no_serve):
 
 def init_app(app) -> None:
     app.cli.add_command(import_command)
-    app.cli.add_command(export_group)
     app.cli.add_command(demo_command)

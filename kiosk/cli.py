@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import warnings
@@ -19,6 +20,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from . import create_app
 from .auth import create_staff, set_staff_password
 from .db import get_db, migrate
+from .errors import ServiceError
+from .exports import FORMATS, all_exports, run_export
+from .i18n import translate
 
 
 # Importing eventlet prints a deprecation banner on every command. The choice
@@ -76,5 +80,33 @@ def init_command(username, password):
     click.echo(f"Admin login: {username} / {password}" + ("   (shown once: write it down)" if generated else ""))
 
 
+@click.command("export")
+@click.argument("what", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="csv (UTF-8 with BOM) or xlsx; default from the file name, else csv.")
+@with_appcontext
+def export_command(what, output, fmt):
+    """Export festival data (run without WHAT to list the exports)."""
+    if not what:
+        for export in all_exports():
+            click.echo(f"{export.name:24} {export.title_vi} / {export.title_en}")
+        return
+    fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
+    try:
+        data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export")
+    except ServiceError as exc:
+        raise click.ClickException(f"{translate(exc.message, 'vi', **exc.params)} / "
+                                   f"{translate(exc.message, 'en', **exc.params)}") from None
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"Đã ghi / written: {output}", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
 def init_app(app) -> None:
     app.cli.add_command(init_command)
+    app.cli.add_command(export_command)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from kiosk.views import add_admin_link
 
-from . import admin, questions, views  # noqa: F401  (admin adds its routes to views.bp)
+from . import admin, exports, questions, views  # noqa: F401  (admin adds its routes to views.bp)
 
 
 def init_app(app) -> None:
     questions.init_app(app)  # upsert the shipped question banks (cheap when unchanged)
     views.init_app(app)
+    exports.init_app(app)
     add_admin_link(app, "quiz.admin_questions", "Questions")

@@ -17,6 +17,9 @@ Personal data in the festival file (DESIGN §4) and what happens to it:
   with their points): every table with a ``school``, ``school_fold`` or
   ``class_name`` column → emptied; the per-school boards are gone after
   the event.
+- ``report_facts`` (kiosk/report/facts.py): the impact report's anonymous
+  counts are added here before the rows go; no person and no small school
+  is named in it.
 - ``audit_log``: detail text of person-related actions, class names in
   targets → cleared. Staff and device names stay: they are accountability.
 
@@ -32,6 +35,7 @@ import sqlite3
 from kiosk.audit import audit
 from kiosk.db import now, transaction
 from kiosk.errors import NotFound
+from kiosk.report import facts as report_facts
 from kiosk.signals import announce, nickname_changed, points_changed
 
 # Audit actions whose detail text never names an attendee.
@@ -60,7 +64,7 @@ def person_tables(db) -> tuple[list[str], list[str]]:
     leaving out ``scans`` (anonymised instead) and ``attendees`` itself."""
     by_attendee, by_player = [], []
     for table in sorted(tables(db)):
-        if table in ("scans", "attendees", "aggregates") or table.startswith("sqlite_"):
+        if table in ("scans", "attendees", "aggregates", "report_facts") or table.startswith("sqlite_"):
             continue
         cols = columns(db, table)
         if "attendee_id" in cols:
@@ -157,6 +161,9 @@ def purge_personal_data(db, by: str) -> dict:
     with transaction(db):
         db.execute("PRAGMA defer_foreign_keys = ON")
         touched = compute_aggregates(db)
+        # The impact report's anonymous counts move from the rows to
+        # report_facts, so the report reads the same after the purge.
+        report_facts.store(db)
         removed = {"attendees": db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]}
         by_attendee, by_player = person_tables(db)
         for table in by_player + by_attendee:

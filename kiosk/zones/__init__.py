@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kiosk.views import add_admin_link
 
-from . import admin, views
+from . import admin, exports, presence, views
 from .service import passport_for
 
 
@@ -13,5 +13,7 @@ def init_app(app) -> None:
     """Register the zone kiosk, admin pages, reward API and the passport global."""
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    exports.init_app(app)
+    app.register_blueprint(presence.bp)
     add_admin_link(app, "zone_admin.zones", "Zones and passport")
     app.jinja_env.globals["passport_for"] = passport_for

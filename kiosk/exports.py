@@ -1,0 +1,184 @@
+"""The exports registry: every feature's "take it home" tables, one place.
+
+Features register their exports from their ``init_app``::
+
+    register_export("zone-visits", "Lượt ghé khu", "Zone visits", builder)
+
+where ``builder(db)`` yields the header row first, then the data rows. The
+core writes them as CSV (UTF-8 with a BOM so Excel on Windows shows
+Vietnamese; every cell formula-safe, ``kiosk.csvsafe``) or as an Excel
+workbook (.xlsx, every text cell stored as text, never as a formula), audits
+who exported what (action ``<name>.export``), and offers them on
+``festival export <name>`` and the admin page ``/admin/exports``. The core
+imports no feature: it only knows the names it was given.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Iterable
+
+from flask import Blueprint, Response, render_template
+
+from .audit import audit
+from .auth import current_principal, role_required
+from .csvsafe import write_csv
+from .db import get_db, transaction
+from .errors import NotFound, ServiceError
+from .realtime import socketio
+from .views import add_admin_link
+
+BOM = "\ufeff"
+FORMATS = ("csv", "xlsx")
+MIMETYPES = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+# Characters XML 1.0 (and so .xlsx) cannot hold.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+Builder = Callable[[object], Iterable[Iterable]]
+
+
+@dataclass(frozen=True)
+class Export:
+    name: str
+    title_vi: str
+    title_en: str
+    builder: Builder
+
+
+_REGISTRY: dict[str, Export] = {}
+
+
+def register_export(name: str, title_vi: str, title_en: str, builder: Builder) -> None:
+    """Offer ``builder(db)`` (yields a header row, then rows) as export ``name``.
+    Registering a name again replaces it (each app built registers anew)."""
+    assert NAME.match(name), name
+    _REGISTRY[name] = Export(name, title_vi, title_en, builder)
+
+
+def all_exports() -> list[Export]:
+    """Every registered export, sorted by name."""
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def get_export(name) -> Export:
+    """The export called ``name``. Raises NotFound ``unknown_export`` (404)."""
+    export = _REGISTRY.get(name) if isinstance(name, str) else None
+    if export is None:
+        raise NotFound("unknown_export", "There is no export called %(name)s.", name=str(name)[:40])
+    return export
+
+
+# Building a big export is CPU work in the hub's one worker: every this many
+# rows the builder and the writers let the other greenlets (scans, sockets) run.
+YIELD_EVERY = 500
+
+
+def _pause(count: int) -> None:
+    if count % YIELD_EVERY == 0 and socketio.server is not None:  # no server: plain Python, nothing to yield to
+        socketio.sleep(0)
+
+
+def table(db, name: str) -> tuple[list, list[list]]:
+    """(header, rows) of export ``name``, materialised."""
+    produced = iter(get_export(name).builder(db))
+    header = list(next(produced, []))
+    rows = []
+    for row in produced:
+        rows.append(list(row))
+        _pause(len(rows))
+    return header, rows
+
+
+def csv_bytes(header, rows) -> bytes:
+    """UTF-8 CSV with a BOM, formula-safe."""
+    out = io.StringIO()
+    write_csv(out, header, rows, bom=True)
+    return out.getvalue().encode("utf-8")
+
+
+def _xlsx_cell(sheet, value):
+    # Imported here: openpyxl is only needed when someone asks for Excel.
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=_ILLEGAL_XML.sub("", value))
+        cell.data_type = "s"  # text that starts with "=" stays text, never a formula
+        return cell
+    return WriteOnlyCell(sheet, value=value)
+
+
+def xlsx_bytes(header, rows, title: str = "export") -> bytes:
+    """An Excel workbook with one sheet: the header row, then the rows.
+    Every string is stored as a string (data type 's')."""
+    # Imported here: loading openpyxl costs a few hundred ms at start-up.
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", "-", title)[:31] or "export")
+    sheet.append([_xlsx_cell(sheet, value) for value in header])
+    for count, row in enumerate(rows, 1):
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
+        _pause(count)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def run_export(db, name, fmt, by: str) -> tuple[bytes, str, str]:
+    """Build export ``name`` as ``fmt`` ("csv" or "xlsx") for actor ``by``,
+    audit it, and return (content, mimetype, suggested file name).
+    Raises NotFound ``unknown_export``; ServiceError ``bad_format`` (400)."""
+    if fmt not in FORMATS:
+        raise ServiceError("bad_format", "Choose CSV or Excel (xlsx).")
+    export = get_export(name)
+    header, rows = table(db, export.name)
+    data = csv_bytes(header, rows) if fmt == "csv" else xlsx_bytes(header, rows, export.name)
+    with transaction(db):
+        audit(db, by, f"{export.name}.export", None, f"format={fmt} rows={len(rows)}")
+    return data, MIMETYPES[fmt], f"{export.name}.{fmt}"
+
+
+# --- the admin page and downloads ---------------------------------------------
+
+bp = Blueprint("exports", __name__)
+
+
+@bp.route("/admin/exports")
+@role_required("admin")
+def exports_page():
+    """Every export with its CSV and Excel download links."""
+    return render_template("admin/exports.html", exports=all_exports())
+
+
+@bp.route("/admin/exports/<name>.<fmt>")
+@role_required("admin")
+def download(name: str, fmt: str):
+    """One export as a file download; audit-logged."""
+    data, mimetype, filename = run_export(get_db(), name, fmt, current_principal().actor)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    filename = filename.replace(".", f"-{stamp}.", 1)
+    return Response(data, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Cache-Control": "no-store"})
+
+
+def ledger_rows(db):
+    """``points-ledger``: every award in the core points ledger, oldest first."""
+    yield ["ledger_id", "at_utc", "attendee_id", "nickname", "points", "source", "reference", "reason"]
+    rows = db.execute("SELECT l.*, a.nickname FROM ledger l LEFT JOIN attendees a ON a.id = l.attendee_id "
+                      "ORDER BY l.at, l.id")
+    for r in rows:
+        yield [r["id"], r["at"], r["attendee_id"], r["nickname"] or "", r["points"], r["source"],
+               r["reference"], r["reason"] or ""]
+
+
+def init_app(app) -> None:
+    """The admin page and its link, and the core's own export (the points
+    ledger); features register theirs from their ``init_app``."""
+    register_export("points-ledger", "Sổ điểm", "Points ledger", ledger_rows)
+    app.register_blueprint(bp)
+    add_admin_link(app, "exports.exports_page", "Exports")
