@@ -8,8 +8,10 @@ setting) and live on ``app.cli`` (added by :func:`init_app`); ``serve``,
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import click
@@ -19,11 +21,13 @@ from flask.cli import with_appcontext
 from kiosk import create_app
 from kiosk.audit import audit
 from kiosk.cli import main, use_database
-from kiosk.ops.backup import DEFAULT_KEEP, BackupError, backup_to, list_backups, restore_from
+from kiosk.ops.backup import DEFAULT_KEEP, BackupError, backup_to, check_backup_file, list_backups, restore_from
 from kiosk.db import get_db, open_db, transaction
 from kiosk.errors import ServiceError
+from kiosk.hubid import new_generation
 from kiosk.ops.node import apply_environment, edge_environment, hub_environment, ping_message_queue
 from kiosk.ops.purge import aggregates, purge_personal_data, withdraw_attendee
+from kiosk.ops.replication import ReplicationError, litestream_binary, parse_replica_url, restore_replica
 from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses, print_tls_help, tls_arguments
 
 
@@ -110,6 +114,10 @@ def withdraw_command(attendee_id, yes):
 @click.option("--force", is_flag=True, help="Overwrite a festival that already has attendees.")
 def restore_command(backup_file, target, force):
     """Restore a backup into this install (stop the hub first)."""
+    try:
+        check_backup_file(backup_file)  # before create_app touches any festival file
+    except (BackupError, sqlite3.Error) as exc:
+        raise click.ClickException(f"Restore failed: {exc}") from None
     use_database(target)
     app = create_app()  # finds the target from --db, FESTIVAL_DATABASE or the instance folder
     target = app.config["DATABASE"]
@@ -119,6 +127,7 @@ def restore_command(backup_file, target, force):
         raise click.ClickException(f"Restore failed: {exc}") from None
     db = open_db(target)
     try:
+        new_generation(db)  # devices replay their recent scans to the restored hub (kiosk/hubid.py)
         _audit_now(db, "backup.restore", None, Path(backup_file).name[:200])
         count = db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]
     finally:
@@ -160,10 +169,42 @@ def node_command(hub_db, message_queue, host, port, instance, use_https, async_m
               help="Serve HTTPS with a local certificate (kiosk cameras need it on the LAN).")
 @click.option("--message-queue", default=None, metavar="redis://HOST:PORT/N",
               help="Join a Redis message queue so edge nodes ('festival node') reach the same clients.")
-def serve_command(host, port, db_path, async_mode, use_https, message_queue):
+@click.option("--replicate", "replica_url", default=None, metavar="URL",
+              help="Stream the festival file to a replica with Litestream: file:///folder or "
+                   "sftp://user@host/path (default: the REPLICA_URL setting).")
+@click.option("--standby", "standby_urls", multiple=True, metavar="URL",
+              help="Address of the standby laptop (http://192.168.1.11:8000); devices fail over to it. Repeatable.")
+def serve_command(host, port, db_path, async_mode, use_https, message_queue, replica_url, standby_urls):
     """Serve the hub with gunicorn and one async worker."""
     use_database(db_path)
+    _replication_environment(replica_url, standby_urls)
     app = create_app()  # runs pending migrations once, before the worker starts
+    _serve(app, host, port, async_mode, use_https, message_queue)
+
+
+def _replication_environment(replica_url: str | None, standby_urls) -> None:
+    """Hand --replicate/--standby to the worker (it reads FESTIVAL_* settings)."""
+    if replica_url:
+        try:
+            parse_replica_url(replica_url)
+            litestream_binary()
+        except ReplicationError as exc:
+            raise click.ClickException(str(exc)) from None
+        os.environ["FESTIVAL_REPLICA_URL"] = replica_url
+    if standby_urls:
+        bad = [url for url in standby_urls if not url.startswith(("http://", "https://"))]
+        if bad:
+            raise click.UsageError(f"--standby takes http:// or https:// addresses, not {bad[0]!r}.")
+        os.environ["FESTIVAL_STANDBY_URLS"] = json.dumps([url.rstrip("/") for url in standby_urls])
+
+
+def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
+    """Start gunicorn for ``app``'s festival (replaces this process)."""
+    if app.config.get("REPLICA_URL"):
+        try:
+            click.echo(f"  replicating continuously to {parse_replica_url(app.config['REPLICA_URL']).shown}")
+        except ReplicationError as exc:
+            raise click.ClickException(str(exc)) from None
     mode = async_mode or app.config["ASYNC_MODE"]
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
     try:
@@ -181,12 +222,80 @@ def serve_command(host, port, db_path, async_mode, use_https, message_queue):
     exec_gunicorn(gunicorn_argv(host, port, mode, extra=extra))
 
 
+@click.command("takeover")
+@click.argument("replica_url")
+@click.option("--db", "db_path", default=None, help="Where to put the festival file (default: this install's).")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--https", "use_https", is_flag=True, help="Serve HTTPS with this laptop's local certificate.")
+@click.option("--async-mode", type=click.Choice(["eventlet", "gevent", "threading"]), default=None)
+@click.option("--ssh-key", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Private key for an sftp:// replica.")
+@click.option("--replicate", "next_replica", default=None, metavar="URL",
+              help="Replicate the standby in turn (another folder or laptop).")
+@click.option("--force", is_flag=True, help="Replace a festival file that already has attendees here.")
+def takeover_command(replica_url, db_path, host, port, use_https, async_mode, ssh_key, next_replica, force):
+    """On the standby laptop: restore the newest state from the replica and serve it.
+
+    Devices that were paired with the hub follow on their own (they know this
+    laptop's address from 'festival serve --standby') and send again the scans
+    the hub acknowledged in its last minutes. Make sure the old hub is off.
+    """
+    started = time.monotonic()
+    if db_path:
+        Path(db_path).resolve().parent.mkdir(parents=True, exist_ok=True)  # e.g. a fresh folder on the standby
+    use_database(db_path)
+    os.environ.pop("FESTIVAL_REPLICA_URL", None)  # never write a new history into the replica read from
+    _replication_environment(next_replica, ())
+    app = create_app()  # finds the target from --db, FESTIVAL_DATABASE or the instance folder
+    target = app.config["DATABASE"]
+    if app.config.get("REPLICA_URL") and app.config["REPLICA_URL"].rstrip("/") == replica_url.rstrip("/"):
+        raise click.ClickException("This laptop is set to replicate into the replica it takes over from: "
+                                   "remove REPLICA_URL from its settings or give --replicate another URL.")
+    if not force and _attendee_count(target):
+        raise click.ClickException(f"{target} already holds a festival; add --force to replace it.")
+    try:
+        restore_replica(replica_url, target, app.instance_path, ssh_key=ssh_key or app.config.get("REPLICA_SSH_KEY"),
+                        host_key=app.config.get("REPLICA_SSH_HOST_KEY"))
+    except ReplicationError as exc:
+        raise click.ClickException(f"Takeover failed: {exc}") from None
+    app = create_app()  # the restored file: pending migrations, if this install is newer
+    db = open_db(target)
+    try:
+        # A new generation: devices see a hub they have not met and replay (kiosk/hubid.py).
+        generation = new_generation(db)
+        _audit_now(db, "replication.takeover", None, f"{parse_replica_url(replica_url).shown} gen={generation}"[:200])
+        count = db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]
+    finally:
+        db.conn.close()
+    if not (Path(app.instance_path) / "secret_key").exists():
+        click.echo("Warning: this laptop has no copy of the hub's secret key; staff must log in again "
+                   "and anonymous board numbers change (docs/operations.md).", err=True)
+    click.echo(f"Restored {count} attendees from {parse_replica_url(replica_url).shown} into {target} "
+               f"in {time.monotonic() - started:.1f} s. This laptop is the hub now.")
+    _serve(app, host, port, async_mode, use_https, None)
+
+
+def _attendee_count(path: str) -> int:
+    """Attendees in the file at ``path`` (0 when it is missing or has no such table)."""
+    if not Path(path).exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
 def _default_instance() -> str:
     """The instance folder an app started here would use."""
     return os.environ.get("FESTIVAL_INSTANCE_PATH") or Flask("kiosk").instance_path
 
 
-for _command in (serve_command, restore_command, node_command):
+for _command in (serve_command, restore_command, node_command, takeover_command):
     main.add_command(_command)
 
 

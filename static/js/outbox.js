@@ -29,15 +29,28 @@ export class Outbox {
    * @param {string} name  one outbox per page kind and device ("desk", "zone-3")
    * @param {(item) => Promise<{status:number, body:any}>} send  rejects when unreachable
    * @param {{onChange?:Function, onResult?:Function, onRejected?:Function,
-   *          retryMs?:number, maxRetryMs?:number, answerWaitMs?:number}} hooks
+   *          retryMs?:number, maxRetryMs?:number, answerWaitMs?:number,
+   *          link?:HubLink, keepMs?:number, watchMs?:number}} hooks
    *   onChange(outbox) after any change; onResult(item, reply) for an answer
    *   that arrived after submit() had already resolved as queued (or after a
    *   reload); onRejected(item, reply) when the hub refused an item.
+   *   link: follow the hub to a standby (below); replies then carry the
+   *   hub's identity ({status, body, hub}), items a hub acknowledged are kept
+   *   for the last keepMs of contact and replayed to a hub not met before;
+   *   an idle outbox checks the hub every watchMs.
    */
   constructor(name, send, {onChange, onResult, onRejected, retryMs = 3000, maxRetryMs = 30000,
-                           answerWaitMs = 5000} = {}) {
+                           answerWaitMs = 5000, link = null, keepMs = 10 * 60 * 1000, watchMs = 5000} = {}) {
     this.key = PREFIX + name;
     this.rejectedKey = PREFIX + name + ':rejected';
+    // Failover (see HubLink below): acknowledged items kept for keepMs, the hub
+    // identities this outbox has met, and the ids being replayed to a new hub.
+    this.ackedKey = PREFIX + name + ':acked';
+    this.hubsKey = PREFIX + name + ':hubs';
+    this.replayKey = PREFIX + name + ':replay';
+    this.link = link;
+    this.keepMs = keepMs;
+    this.hubId = null; // the hub answering now; null until known (again)
     this.send = send;
     const userOnChange = onChange || (() => {});
     // Report the queue length to the hub's dashboard (throttled, see below).
@@ -55,6 +68,9 @@ export class Outbox {
     this.memory = {}; // copy of what was stored, used if localStorage fails (full, disabled)
     this.storageOk = true;
     window.addEventListener('online', () => { this.failures = 0; this.flush(); });
+    // With a HubLink, an idle device still notices a hub that died, follows it
+    // to the standby and replays what the old hub acknowledged.
+    if (link) this.watcher = setInterval(() => this._watch(), watchMs);
     // Another tab of this device changed the queue: redraw counters.
     window.addEventListener('storage', (event) => {
       if (event.key === this.key || event.key === this.rejectedKey) this.onChange(this);
@@ -87,6 +103,48 @@ export class Outbox {
   rejected() { return this._load(this.rejectedKey); }
 
   clearRejected() { this._save(this.rejectedKey, []); this.onChange(this); }
+
+  /** Items a hub acknowledged recently: [{item, hub, at}], oldest first. */
+  acknowledged() { return this._load(this.ackedKey); }
+
+  /** Keep an acknowledged item (with the identity of the hub that stored it). */
+  _remember(item, hub) {
+    if (!hub) return; // a hub that does not say who it is cannot be told apart from its standby
+    const at = Date.now();
+    // Keep the last keepMs *of contact with a hub*: when the hub dies the list
+    // freezes, however long the takeover takes.
+    const kept = this.acknowledged().filter((entry) => entry.at >= at - this.keepMs && entry.item.id !== item.id);
+    kept.push({item, hub, at});
+    this._save(this.ackedKey, kept.slice(-MAX_ACKED));
+  }
+
+  /**
+   * A hub answered with identity ``hub``. A hub not met before may lack what
+   * the old one acknowledged (replication runs about a second behind): put
+   * every item acknowledged by another hub back at the head of the queue, in
+   * order. The item ids make the replay harmless where the hub has them.
+   */
+  _meetHub(hub) {
+    if (!hub || hub === this.hubId) return 0;
+    this.hubId = hub;
+    const met = this._load(this.hubsKey);
+    if (met.includes(hub)) return 0;
+    this._save(this.hubsKey, met.concat([hub]).slice(-20));
+    if (!met.length) return 0; // the first hub this device ever met: nothing to replay
+    const acked = this.acknowledged();
+    // Not what an earlier event's hub took days ago: the list of a hub that died is its last minutes.
+    const since = Date.now() - MAX_REPLAY_AGE_MS;
+    const again = acked.filter((entry) => entry.hub !== hub && entry.at >= since).map((entry) => entry.item);
+    if (!again.length) return 0;
+    const ids = new Set(again.map((item) => item.id));
+    const rest = this.pending().filter((item) => !ids.has(item.id));
+    this._save(this.key, again.concat(rest));
+    this._save(this.ackedKey, acked.filter((entry) => entry.hub === hub));
+    this._save(this.replayKey, this._load(this.replayKey).concat([...ids]));
+    this.replayed = (this.replayed || 0) + again.length;
+    this.onChange(this);
+    return again.length;
+  }
 
   /** Keep a refusal for staff (also used by pages for late red answers). */
   recordRejected(item, reply) {
@@ -147,6 +205,16 @@ export class Outbox {
   }
 
   async _run() {
+    if (this.link && !this.hubId) {
+      // Who answers now (the hub, or the standby that took over)? Ask before
+      // sending, so that a replay goes out ahead of newer items.
+      try {
+        this._meetHub(await this.link.hello());
+      } catch (e) {
+        this._pause('retry', null);
+        return;
+      }
+    }
     for (;;) {
       const items = this.pending();
       if (!items.length) break;
@@ -165,6 +233,10 @@ export class Outbox {
       }
       this.failures = 0;
       this._drop(item.id);
+      this._remember(item, reply.hub);
+      // A different hub answered at the same address (a name that moved).
+      if (reply.hub) this._meetHub(reply.hub);
+      if (this._isReplay(item.id)) { this.onChange(this); continue; } // answered long ago
       if (kind === 'rejected') {
         this.recordRejected(item, reply);
         this.onRejected(item, reply);
@@ -185,8 +257,30 @@ export class Outbox {
     this.onChange(this);
   }
 
+  async _watch() {
+    if (this.running || this.state === 'sending' || this.state === 'blocked') return;
+    const waiting = this.state === 'waiting';
+    try {
+      const hub = await this.link.hello();
+      if (waiting) this.failures = 0; // a hub answers again: do not sit out the backoff
+      if (this._meetHub(hub) || waiting || this.pending().length) this.flush();
+    } catch (e) {
+      if (waiting) return; // the backoff timer tries again
+      this.hubId = null;
+      this.flush(); // finds no hub either: shows "waiting" and retries with backoff
+    }
+  }
+
+  _isReplay(id) {
+    const ids = this._load(this.replayKey);
+    if (!ids.includes(id)) return false;
+    this._save(this.replayKey, ids.filter((other) => other !== id));
+    return true;
+  }
+
   _pause(kind, reply) {
     this.failures += 1;
+    if (kind === 'retry') this.hubId = null; // ask who answers before sending again
     this.lastReply = reply;
     // Everyone still waiting hears "saved, will sync" now, not after a timeout.
     for (const [id, waiter] of this.waiters) { this.waiters.delete(id); waiter({queued: true}); }
@@ -204,6 +298,92 @@ export class Outbox {
     if (this.state === state) return;
     this.state = state;
     this.onChange(this);
+  }
+}
+
+
+const MAX_ACKED = 20000;
+const MAX_REPLAY_AGE_MS = 12 * 3600 * 1000;
+
+
+// --- following the hub to a standby -----------------------------------------
+// The page was served by the hub; when the hub stops answering, requests go
+// to the first standby that answers (addresses from the hub: `festival serve
+// --standby URL`), and stay there (a hub that comes back does not win the
+// devices back: only one hub may take scans). A standby is another origin:
+// the device authenticates there with its bearer credential, never a cookie.
+
+export class HubLink {
+  /**
+   * @param {string} name  storage key of the chosen address (one per device page)
+   * @param {{hubs?: string[], credential?: string|null}} config  from the page (#failover)
+   */
+  constructor(name, config = {}, {timeoutMs = 8000, helloMs = 3000} = {}) {
+    this.key = 'festival-hub:' + name;
+    this.credential = config.credential || null;
+    this.timeoutMs = timeoutMs;
+    this.helloMs = helloMs;
+    // '' is the page's own origin (the hub that served it).
+    this.addresses = [''].concat((config.hubs || []).filter((url) => /^https?:\/\//.test(url)));
+    let stored = '';
+    try { stored = localStorage.getItem(this.key) || ''; } catch (e) { /* storage off: start at home */ }
+    this.current = this.addresses.includes(stored) ? stored : '';
+  }
+
+  _use(address) {
+    this.current = address;
+    try { localStorage.setItem(this.key, address); } catch (e) { /* memory only */ }
+  }
+
+  async _fetch(address, method, path, body, timeoutMs) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const headers = {'Accept': 'application/json'};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const init = {method, headers, signal: controller.signal,
+                  body: body === undefined ? undefined : JSON.stringify(body)};
+    if (address === '') {
+      const meta = document.querySelector('meta[name="csrf-token"]');
+      headers['X-CSRF-Token'] = meta ? meta.content : '';
+      init.credentials = 'same-origin';
+    } else {
+      if (this.credential) headers['Authorization'] = 'Bearer ' + this.credential;
+      init.credentials = 'omit';
+      init.mode = 'cors';
+    }
+    try {
+      const response = await fetch(address + path, init);
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      return {status: response.status, body: data, hub: response.headers.get('X-Festival-Hub')};
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Send to the hub in use: {status, body, hub}; rejects when it cannot be reached. */
+  request(method, path, body) {
+    return this._fetch(this.current, method, path, body, this.timeoutMs);
+  }
+
+  /**
+   * The identity of the hub that answers: the one in use if it answers,
+   * otherwise the first other address that does (which is then kept).
+   * Rejects when none answers.
+   */
+  async hello() {
+    const order = [this.current].concat(this.addresses.filter((a) => a !== this.current));
+    for (const address of order) {
+      try {
+        const reply = await this._fetch(address, 'GET', '/healthz', undefined, this.helloMs);
+        const hub = (reply.body && reply.body.hub) || reply.hub;
+        if (reply.status === 200 && hub) {
+          if (address !== this.current) this._use(address);
+          return hub;
+        }
+      } catch (e) { /* unreachable: try the next address */ }
+    }
+    throw new TypeError('no hub answers');
   }
 }
 

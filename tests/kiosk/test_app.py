@@ -83,7 +83,9 @@ def test_oversized_body_is_413_not_500(client):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"ok": True}
+    # "hub": who this hub is, for devices that fail over (kiosk/hubid.py); "hubs": its standbys.
+    body = client.get("/healthz").get_json()
+    assert body["ok"] is True and body["hub"] and body["hubs"] == []
 
 
 def test_login_and_logout(client, db):
