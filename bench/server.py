@@ -111,7 +111,13 @@ class Server:
             return ""
 
     def errors_in_log(self) -> list[str]:
-        return [line for line in self.tail(200_000).splitlines() if "Traceback" in line]
+        """The exception line that ends each traceback in the log."""
+        lines, out = self.tail(400_000).splitlines(), []
+        for i, line in enumerate(lines):
+            if "Traceback" in line:
+                end = next((j for j in range(i + 1, len(lines)) if lines[j] and not lines[j][0].isspace()), None)
+                out.append(lines[end][:300] if end is not None else line)
+        return out
 
     def stop(self) -> None:
         if self.proc is None:

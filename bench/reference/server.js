@@ -10,6 +10,9 @@
 //   /gamescreen  "watch" {g}; gets "live" counters at most every 250 ms and,
 //                when the last answer arrives, "rv" with the top 5; each
 //                player then gets its own "rv" result.
+//   POST /play/join {code, nickname, lang} → 201 {ok, token, player, game}: a
+//                phone joins over HTTP first, as on the hub; the token is
+//                then the /play auth.
 // Loopback only: it binds 127.0.0.1.
 "use strict";
 
@@ -20,6 +23,11 @@ const port = Number(process.argv[2] || 3001);
 const PUSH_DELAY_MS = 250;
 const TIME_LIMIT_MS = 20000;
 
+const crypto = require("crypto");
+const GAME_CODE = "123456";
+const MAX_PLAYERS = 10000;
+const NICK_WORDS = ["Mèo", "Cá Heo", "Sao Băng", "Gấu", "Cú", "Rồng", "Sóc", "Hổ"];
+const joined = new Map(); // token -> {num, nickname}
 const game = { id: 1, players: new Map(), idx: -1, open: false, answers: new Map(), pending: false,
                openedAt: 0, nextNum: 1 };
 
@@ -69,8 +77,33 @@ function closeQuestion() {
   });
 }
 
+function reply(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function join(req, res) {
+  let raw = "";
+  req.setEncoding("utf8");
+  req.on("data", (chunk) => { raw += chunk; if (raw.length > 4096) req.destroy(); });
+  req.on("end", () => {
+    let data;
+    try { data = JSON.parse(raw); } catch (e) { reply(res, 400, { ok: false, error: { code: "bad_request" } }); return; }
+    if (!data || data.code !== GAME_CODE) { reply(res, 404, { ok: false, error: { code: "unknown_code" } }); return; }
+    if (joined.size >= MAX_PLAYERS) { reply(res, 409, { ok: false, error: { code: "game_full" } }); return; }
+    const num = game.nextNum++;
+    const nickname = NICK_WORDS[crypto.randomInt(NICK_WORDS.length)] + " " + crypto.randomInt(1000);
+    const token = crypto.randomBytes(18).toString("base64url");
+    joined.set(token, { num, nickname });
+    reply(res, 201, { ok: true, token, player: { id: num, no: num, nick: nickname },
+                      game: { id: game.id, title: "Reference", code: GAME_CODE } });
+  });
+}
+
 const httpServer = http.createServer((req, res) => {
   if (req.url === "/healthz") { res.end("ok"); return; }
+  if (req.method === "POST" && req.url === "/play/join") { join(req, res); return; }
   res.statusCode = 404;
   res.end();
 });
@@ -81,7 +114,9 @@ const io = new Server(httpServer, { perMessageDeflate: false, transports: ["webs
 io.of("/play").on("connection", (socket) => {
   const token = socket.handshake.auth && socket.handshake.auth.token;
   if (typeof token !== "string") { socket.disconnect(true); return; }
-  const player = { sid: socket.id, num: game.nextNum++, nickname: "Player " + token.slice(-4), score: 0,
+  const known = joined.get(token);
+  const player = { sid: socket.id, num: known ? known.num : game.nextNum++,
+                   nickname: known ? known.nickname : "Player " + token.slice(-4), score: 0,
                    streak: 0, reachedAt: 0 };
   game.players.set(socket.id, player);
   socket.join("g:1");

@@ -131,19 +131,20 @@ def open_game_by_code(db, code) -> dict:
 
 # ------------------------------------------------------------------- joining
 
-def join_by_code(db, code, now: float, nickname: str | None = None, lang: str = "vi") -> dict:
+def join_by_code(db, code, now: float, nickname: str | None = None, lang: str = "vi",
+                 cap: int | None = None) -> dict:
     """A walk-up joins the open game ``code`` with a custom (filtered) or generated nickname.
 
     Returns ``{"player": row, "token": rejoin token, "game": row}``; the token
     is shown once (only its hash is stored). Raises ``unknown_code``,
-    ``bad_nickname``, ``game_full``.
+    ``bad_nickname``, ``game_full`` (``cap`` players, default MAX_PLAYERS).
     """
     game = open_game_by_code(db, code)
     name = nicknames.validate(nickname) if nickname else nicknames.generate(lang)
-    return _add_player(db, game, None, name, now)
+    return _add_player(db, game, None, name, now, cap)
 
 
-def join_with_badge(db, code, attendee_id: int, now: float) -> dict:
+def join_with_badge(db, code, attendee_id: int, now: float, cap: int | None = None) -> dict:
     """A badge holder joins (or rejoins) game ``code`` under their festival nickname.
 
     Rejoining returns the same player (score kept) with a new token. Raises
@@ -157,7 +158,7 @@ def join_with_badge(db, code, attendee_id: int, now: float) -> dict:
     existing = db.execute("SELECT * FROM players WHERE game_id = ? AND attendee_id = ?",
                           [game["id"], attendee_id]).fetchone()
     if existing is None:
-        return _add_player(db, game, attendee_id, person["nickname"], now)
+        return _add_player(db, game, attendee_id, person["nickname"], now, cap)
     if existing["removed"]:
         raise ServiceError("player_removed", "The host removed you from this game.", status=403)
     token = secrets.token_urlsafe(18)
@@ -166,20 +167,29 @@ def join_with_badge(db, code, attendee_id: int, now: float) -> dict:
     return {"player": dict(existing), "token": token, "game": game}
 
 
-def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: float) -> dict:
+def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: float,
+                cap: int | None = None) -> dict:
+    """Insert the player in one statement (issue 17: a crowd of phones joins at once).
+
+    Numbers run 1, 2, 3 … per game (purged players keep theirs used), so the
+    highest number is the count of players ever joined: an index read, and
+    the cap. A newcomer has 0 points and the latest ``reached_at``, so every
+    active player ranks ahead: rank = active players + 1, gap = the lowest
+    active score (as :func:`games.scoring.placed_last`). Raises ``game_full``.
+    """
     token = secrets.token_urlsafe(18)
     with transaction(db):
-        # Numbers run 1, 2, 3 … per game (purged players keep theirs used), so
-        # the highest number is the count of players ever joined: an index read.
-        top = db.execute("SELECT COALESCE(MAX(num), 0) FROM players WHERE game_id = ?", [game["id"]]).fetchone()[0]
-        if top >= MAX_PLAYERS:
-            raise ServiceError("game_full", "This game is full.", status=409)
-        rank, gap = scoring.placed_last(db, game["id"])
-        cur = db.execute(
+        row = db.execute(
             "INSERT INTO players (game_id, num, attendee_id, nickname, rejoin_hash, reached_at, joined_at, "
-            "rank, gap) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [game["id"], top + 1, attendee_id, nickname, hash_secret(token), now, now, rank, gap])
-        player = dict(db.execute("SELECT * FROM players WHERE id = ?", [cur.lastrowid]).fetchone())
+            "rank, gap) SELECT g.id, t.top + 1, :a, :nick, :hash, :now, :now, g.players_active + 1, "
+            "COALESCE((SELECT MIN(score) FROM players WHERE game_id = g.id AND removed = 0), 0) "
+            "FROM games g, (SELECT COALESCE(MAX(num), 0) AS top FROM players WHERE game_id = :g) t "
+            "WHERE g.id = :g AND t.top < :cap RETURNING *",
+            {"g": game["id"], "a": attendee_id, "nick": nickname, "hash": hash_secret(token), "now": now,
+             "cap": cap or MAX_PLAYERS}).fetchone()
+        if row is None:
+            raise ServiceError("game_full", "This game is full.", status=409)
+        player = dict(row)
     return {"player": player, "token": token, "game": game}
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import current_app, session
-from flask_socketio import Namespace, emit, join_room
+from flask import current_app, has_app_context
+from flask_socketio import join_room
 
 from kiosk.db import get_db, open_db
 from kiosk.errors import ServiceError
+from kiosk.i18n import both
 from kiosk.validation import is_int
 from kiosk import realtime
 from kiosk.realtime import Coalescer, StaffNamespace, error_payload, refuse, socketio
@@ -147,8 +148,20 @@ def live_counts(db, game_id: int) -> dict:
                       "a.consent_public, a.nickname_hidden FROM players p "
                       "LEFT JOIN attendees a ON a.id = p.attendee_id WHERE p.game_id = ? AND p.removed = 0 "
                       "ORDER BY p.num DESC LIMIT ?", [game_id, LOBBY_NAMES]).fetchall()
-    return {"g": game_id, "st": game["state"], "np": players, "a": answered,
-            "names": [{"no": r["num"], "nm": scoring.public_name(r)} for r in rows]}
+    payload = {"g": game_id, "st": game["state"], "np": players, "a": answered,
+               "names": [{"no": r["num"], "nm": scoring.public_name(r)} for r in rows]}
+    joined = db.execute("SELECT COALESCE(MAX(num), 0) FROM players WHERE game_id = ?", [game_id]).fetchone()[0]
+    cap = player_cap()
+    if joined >= cap:
+        # The big screen says so, since the phones refused (game_full) are not in the room.
+        payload["full"] = both("The game is full: %(n)s players. No more can join.", n=cap)
+    return payload
+
+
+def player_cap() -> int:
+    """Players per game: GAME_MAX_PLAYERS, else games.live.game.MAX_PLAYERS (docs/games.md)."""
+    cap = current_app.config.get("GAME_MAX_PLAYERS") if has_app_context() else None
+    return cap if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0 else live.MAX_PLAYERS
 
 
 def _send_counts(payload, game_id) -> None:
@@ -267,33 +280,46 @@ def _game_id(data) -> int:
     return value
 
 
-class PlayNamespace(Namespace):
-    """``/play``: phones. Auth ``{"token": rejoin token}`` from the join answer."""
+class PlayNamespace(realtime.LeanNamespace):
+    """``/play``: phones. Auth ``{"token": rejoin token}`` from the join answer.
 
-    def on_connect(self, auth=None):
+    The lean path (kiosk.realtime.LeanNamespace): handlers take the socket id
+    and run in an app context, without a Flask request per event; the
+    player behind each socket is remembered here from the token checked on
+    connect (each process knows only its own sockets).
+    """
+
+    def __init__(self, namespace=None):
+        super().__init__(namespace)
+        self.players: dict[str, int] = {}  # sid -> player id
+
+    def on_connect(self, sid, auth=None):
         ensure_clock(current_app._get_current_object())
         token = auth.get("token") if isinstance(auth, dict) else None
         db = live_db.play_db()
         player = live.player_for_token(db, token)
         if player is None:
             refuse("bad_token", "This game has ended or you left it. Join again with the code.")
-        session["game_player"] = player["id"]
-        join_room(room(player["game_id"]))
-        join_room(player_room(player["id"]))
-        emit("state", player_snapshot(db, player))
+        self.players[sid] = player["id"]
+        self.server.enter_room(sid, room(player["game_id"]), namespace=self.namespace)
+        self.server.enter_room(sid, player_room(player["id"]), namespace=self.namespace)
+        self.server.emit("state", player_snapshot(db, player), to=sid, namespace=self.namespace)
 
-    def _player(self) -> dict:
+    def on_disconnect(self, sid):
+        self.players.pop(sid, None)
+
+    def _player(self, sid) -> dict:
         row = live_db.play_db().execute("SELECT * FROM players WHERE id = ? AND removed = 0",
-                                        [session.get("game_player")]).fetchone()
+                                        [self.players.get(sid)]).fetchone()
         if row is None:
             raise ServiceError("player_removed", "The host removed you from this game.", status=403)
         return dict(row)
 
-    def on_answer(self, data=None):
+    def on_answer(self, sid, data=None):
         """``{"i": index, "c": [options], "id": client id}`` → ack with own standing."""
         if not isinstance(data, dict):
             return error_payload(ServiceError("bad_answer", "That answer could not be read."))
-        player_id = session.get("game_player")
+        player_id = self.players.get(sid)
         if not isinstance(player_id, int):
             raise ServiceError("player_removed", "The host removed you from this game.", status=403)
         db, now = live_db.play_db(), clock()
@@ -306,9 +332,9 @@ class PlayNamespace(Namespace):
             live_counters.poke(ack["game_id"])
         return {"ok": True, "i": ack["i"], "ms": ack["ms"], "re": int(ack["replayed"]), **standing}
 
-    def on_state(self, _data=None):
+    def on_state(self, sid, _data=None):
         """Ask for the snapshot again (after a phone wakes up); answered in the ack."""
-        return {"ok": True, **player_snapshot(live_db.play_db(), self._player())}
+        return {"ok": True, **player_snapshot(live_db.play_db(), self._player(sid))}
 
 
 def standing_for(db, game: dict | None, player: dict, idx: int) -> dict:

@@ -14,11 +14,12 @@ from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
 from kiosk.security import csrf_exempt, rate_limit
 
+from games.live import db as live_db
 from games.live import game as live
 from games.quiz import questions
 from games import scoring
-from games.live import sockets
-from games.live.sockets import clock, ensure_clock, live_counters
+from games.live import results, sockets
+from games.live.sockets import clock, ensure_clock, live_counters, player_cap
 
 bp = Blueprint("games", __name__)
 
@@ -75,7 +76,7 @@ def _game_json(game: dict) -> dict:
             "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game["code"])}
 
 
-@bp.route("/host/api/games/<int:game_id>/players")
+@bp.route("/host/api/games/<id:game_id>/players")
 @role_required("host")
 def players(game_id: int):
     """Every player of the game for the host (names, hidden/removed flags, score)."""
@@ -91,7 +92,7 @@ def players(game_id: int):
          "sc": r["score"]} for r in rows]})
 
 
-@bp.route("/host/screen/<int:game_id>")
+@bp.route("/host/screen/<id:game_id>")
 @role_required("stage", "host")
 def screen_page(game_id: int):
     """The big screen of one game: join code and QR, questions, spread, top 5, podium."""
@@ -117,8 +118,10 @@ def join():
     nickname, lang = data.get("nickname"), data.get("lang", "vi")
     if nickname is not None and not isinstance(nickname, str):
         raise ServiceError("bad_nickname", "Please choose a nickname.")
-    result = live.join_by_code(get_db(), data.get("code"), clock(), nickname=nickname or None,
-                               lang="en" if lang == "en" else "vi")
+    # The pooled game connection (games.live.db): a crowd joins at once, and opening a
+    # connection per request was a third of a join's CPU (issue 17).
+    result = live.join_by_code(live_db.play_db(), data.get("code"), clock(), nickname=nickname or None,
+                               lang="en" if lang == "en" else "vi", cap=player_cap())
     live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
@@ -137,6 +140,8 @@ def _badge_attendee(token: str) -> dict:
 @bp.route("/b/<token>/play")
 def badge_play_page(token: str):
     """A badge holder's way into a live game: enter the code, play under their nickname."""
+    # The same limit as the badge page (/b/<token>): this page also tells whether a token exists.
+    rate_limit("badge_page", current_app.config.get("BADGE_PAGE_RATE_LIMIT", 60))
     attendee = _badge_attendee(token)
     code = request.args.get("code", "")[:12]
     return render_template("games/play.html", code=code if code.isdigit() else "",
@@ -149,12 +154,36 @@ def badge_join(token: str):
     """``{"code"}`` → join (or rejoin, score kept) with the badge's attendee."""
     rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
     attendee = _badge_attendee(token)
-    result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock())
+    result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock(), cap=player_cap())
     live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
 
+# -------------------------------------------------------------------- results
+
+@bp.route("/host/games")
+@role_required("host")
+def history_page():
+    """Every game played (newest first) with links to its results."""
+    return render_template("games/history.html", games=results.past_games(get_db()))
+
+
+@bp.route("/host/games/<id:game_id>/results")
+@role_required("host")
+def results_page(game_id: int):
+    """One game's results for the host: podium, per-question spread and accuracy, players."""
+    return render_template("games/results.html", r=results.game_results(get_db(), game_id))
+
+
+@bp.route("/host/api/games/<id:game_id>/results")
+@role_required("host")
+def results_json(game_id: int):
+    """The same results as JSON."""
+    return jsonify({"ok": True, **results.game_results(get_db(), game_id)})
+
+
 def init_app(app) -> None:
-    """Register the blueprint and the socket namespaces."""
+    """Register the blueprint, the socket namespaces and the live-game exports."""
     app.register_blueprint(bp)
+    results.init_app(app)
     sockets.init_app(app)

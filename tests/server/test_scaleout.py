@@ -203,7 +203,8 @@ def test_a_live_question_reaches_players_on_both_nodes(cluster):
 def test_the_edge_runs_no_game_clock_or_backups(cluster, tmp_path):
     """The edge serves pages and sockets but leaves background writers to the hub."""
     edge = cluster["edge"]
-    assert requests.get(edge.url + "/healthz", timeout=10).json() == {"ok": True}
+    health = requests.get(edge.url + "/healthz", timeout=10).json()
+    assert health["ok"] is True and health["hub"]  # the edge answers, and says which hub it serves
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(edge.database),
                       "ASYNC_MODE": "threading", "NODE_ROLE": "edge", "BACKUP_DIR": str(tmp_path),
                       "GAME_CLOCK": True})
