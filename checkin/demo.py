@@ -11,13 +11,16 @@ import csv
 import io
 import random
 import secrets
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kiosk.auth import create_staff, set_staff_password
 from kiosk.db import migrate, now, open_db, transaction
+from kiosk.nicknames import ANIMALS, QUALITIES
+from kiosk.zones import service as zones
 
 from .attendees import NewAttendee, insert_attendee, issue_badge, validate
-from kiosk.nicknames import ANIMALS, QUALITIES
+from .scanning import check_in
 
 # (slug, Vietnamese, English, kind, points)
 ZONES = [
@@ -73,14 +76,26 @@ def demo_class(rng: random.Random, school: str) -> tuple[str, str]:
     return f"{grade}{rng.choice('ABC')}", band
 
 
-def demo_attendee(rng: random.Random, school: str, full_name: str | None = None) -> NewAttendee:
+def demo_nickname(rng: random.Random, used: set[str]) -> str:
+    """A generated-looking nickname no other demo attendee has (public boards
+    name people by nickname: two people under one name mixes up who consented)."""
+    while True:
+        animal, quality = rng.choice(ANIMALS), rng.choice(QUALITIES)
+        nickname = f"{animal[0]} {quality[0]} {rng.randint(10, 99)}"
+        if nickname not in used:
+            used.add(nickname)
+            return nickname
+
+
+def demo_attendee(rng: random.Random, school: str, full_name: str | None = None,
+                  used: set[str] | None = None) -> NewAttendee:
     class_name, band = demo_class(rng, school)
-    animal, quality = rng.choice(ANIMALS), rng.choice(QUALITIES)
+    nickname = demo_nickname(rng, used if used is not None else set())
     minor = band == "7-15"
     # Most class lists come with signed paper forms; a few guardians did not sign.
     guardian = (not minor) or rng.random() > 0.08
     return NewAttendee(full_name=full_name or demo_name(rng), age_band=band, school=school, class_name=class_name,
-                       nickname=f"{animal[0]} {quality[0]} {rng.randint(10, 99)}",
+                       nickname=nickname,
                        consent_child=True, consent_guardian=guardian and minor,
                        consent_public=guardian and rng.random() < 0.85,
                        consent_method="paper form (demo)")
@@ -131,11 +146,12 @@ def build_demo(path: str | Path, seed: int = 2025, fresh: bool = False,
 
 def _fill(db, rng: random.Random) -> None:
     stamp = now()
+    used: set[str] = set()
     with transaction(db):
         _insert_zones(db, stamp)
         for i in range(ATTENDEES):
             fixed = FIXED_NAMES[i] if i < len(FIXED_NAMES) else None
-            data = validate(demo_attendee(rng, SCHOOLS[i % len(SCHOOLS)], fixed))
+            data = validate(demo_attendee(rng, SCHOOLS[i % len(SCHOOLS)], fixed, used))
             attendee_id = insert_attendee(db, data, "demo", "demo", stamp)
             issue_badge(db, attendee_id, "demo", stamp)
 
@@ -144,12 +160,6 @@ def _activity(db, rng: random.Random) -> None:
     """A festival already under way: two thirds checked in, zone visits and
     points through the real services, so boards and the dashboard show life.
     Visits are spread over the last two hours (outside every cooldown)."""
-    from datetime import datetime, timedelta, timezone
-
-    from kiosk.zones import service as zones
-
-    from .scanning import check_in
-
     zone_ids = [r[0] for r in db.execute("SELECT id FROM zones WHERE active ORDER BY sort, id")]
     people = [dict(r) for r in db.execute("SELECT * FROM attendees ORDER BY id")]
     start = datetime.now(timezone.utc) - timedelta(hours=2)

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import current_language
-from kiosk.nicknames import generate
+from kiosk.nicknames import unique_default
 from kiosk.security import rate_limit
 
 from .attendees import AGE_BANDS, MINOR_BANDS, NewAttendee, create_attendee
@@ -39,7 +39,7 @@ def _render(values: dict, error: ServiceError | None = None, status: int = 200):
 def register():
     """Show the form; on POST register the visitor and show their badge."""
     if request.method == "GET":
-        return _render({"nickname": generate(current_language()), "age_band": ""})
+        return _render({"nickname": unique_default(get_db(), current_language()), "age_band": ""})
     rate_limit("register", current_app.config.get("REGISTER_RATE_LIMIT", 30))
     values = _form_values(request.form)
     # A guardian's phone number only makes sense with the guardian's consent.
@@ -60,4 +60,4 @@ def register():
 def suggest_nickname():
     """A new generated nickname for the "new suggestion" button."""
     rate_limit("nickname", 120)
-    return jsonify({"ok": True, "nickname": generate(current_language())})
+    return jsonify({"ok": True, "nickname": unique_default(get_db(), current_language())})

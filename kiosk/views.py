@@ -1,11 +1,14 @@
 """Pages every visitor may see: the start page, the language switch, health."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
 
-from .auth import current_principal
+from .auth import DEVICE_COOKIE, current_principal, home_url
 from .db import get_db
+from .hubid import add_failover_headers, hub_identity, standby_urls
 from .i18n import LANGUAGES
+from .qr import qr_svg
+from .security import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -18,9 +21,7 @@ def index():
 @bp.route("/lang/<code>")
 def set_language(code: str):
     """Switch language and remember it in a cookie (it sticks across pages)."""
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
+    target = safe_next(request.args.get("next", ""), url_for("main.index"))
     response = make_response(redirect(target))
     if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
@@ -29,17 +30,37 @@ def set_language(code: str):
 
 @bp.app_context_processor
 def template_helpers():
-    from flask import current_app
-
-    from .auth import home_url
-    from .qr import qr_svg
-
     return {
         "view_endpoints": lambda: current_app.view_functions,
         "home_for": home_url,
         "qr_svg": qr_svg,
         "admin_links": lambda: current_app.extensions.get("festival_admin_links", []),
+        "failover_config": failover_config,
     }
+
+
+def failover_config() -> dict:
+    """What a device page needs to follow the hub to a standby (docs/operations.md).
+
+    ``hubs``: the standby addresses; ``credential``: the device's own bearer
+    credential (from its cookie), given to its own page only when a standby
+    is configured, because a standby is another origin where the hub's
+    cookie does not travel.
+    """
+    hubs = standby_urls(current_app)
+    principal = current_principal()
+    credential = None
+    if hubs and principal is not None and principal.kind == "device":
+        credential = request.cookies.get(DEVICE_COOKIE) or None
+        header = request.headers.get("Authorization", "")
+        if not credential and header.startswith("Bearer "):
+            credential = header[7:].strip() or None
+    return {"hub": hub_identity(current_app), "hubs": hubs, "credential": credential}
+
+
+@bp.after_app_request
+def _failover_headers(response):
+    return add_failover_headers(current_app, request, response)
 
 
 def add_admin_link(app, endpoint: str, label: str) -> None:
@@ -49,5 +70,15 @@ def add_admin_link(app, endpoint: str, label: str) -> None:
 
 @bp.route("/healthz")
 def health():
+    """Alive, and who this hub is: devices replay recent scans to a hub they have not seen."""
     get_db().execute("SELECT 1").fetchone()
-    return jsonify({"ok": True})
+    return jsonify({"ok": True, "hub": hub_identity(current_app), "hubs": standby_urls(current_app)})
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on pages without a <link rel=icon> (JSON, errors)."""
+    response = current_app.send_static_file("favicon.svg")
+    response.mimetype = "image/svg+xml"
+    response.cache_control.max_age = 86400
+    return response

@@ -7,7 +7,7 @@ Numbers (:func:`dashboard_data`):
   no exits, so "checked in minus left" cannot be known; a check-in from a
   previous day of a two-day festival does not count as present today;
 - check-ins per 15 minutes over the last 12 hours (undone ones excluded);
-- zone traffic and occupancy from :mod:`kiosk.zones.stats`;
+- zone traffic (with each zone's names) and occupancy from :mod:`kiosk.zones.stats`;
 - devices with last-seen time, online (seen in the last 90 s) and the
   offline queue length their pages report (``POST /api/devices/status``);
 - quiz participation (self-paced rounds and live games, when those tables exist).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from kiosk.db import now, transaction
+from kiosk.db import iso, now, transaction
 from kiosk.zones.stats import occupancy, traffic
 
 ONLINE_WITHIN_S = 90
@@ -37,14 +37,11 @@ def register_section(name: str, builder) -> None:
     _sections[name] = builder
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
 
 def local_midnight_utc() -> str:
     """Today's start in the hub's local time, as UTC ISO text (comparable to stored stamps)."""
     local = datetime.now().astimezone()
-    return _iso(local.replace(hour=0, minute=0, second=0, microsecond=0))
+    return iso(local.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 def summary(db) -> dict:
@@ -64,7 +61,7 @@ def checkins_per_bucket(db, hours: int = HOURS_SHOWN, minutes: int = BUCKET_MINU
     start = start.replace(minute=start.minute - start.minute % minutes, second=0, microsecond=0)
     count = int((end - start) / step) + 1
     buckets = [0] * count
-    for r in db.execute("SELECT at FROM checkins WHERE at >= ? AND undone_at IS NULL", [_iso(start)]):
+    for r in db.execute("SELECT at FROM checkins WHERE at >= ? AND undone_at IS NULL", [iso(start)]):
         try:
             at = datetime.fromisoformat(r["at"])
         except (TypeError, ValueError):  # a hand-edited stamp must not break the dashboard
@@ -73,11 +70,11 @@ def checkins_per_bucket(db, hours: int = HOURS_SHOWN, minutes: int = BUCKET_MINU
         index = int((at - start) / step)
         if 0 <= index < count:
             buckets[index] += 1
-    return [{"start": _iso(start + i * step), "count": n} for i, n in enumerate(buckets)]
+    return [{"start": iso(start + i * step), "count": n} for i, n in enumerate(buckets)]
 
 
 def devices(db) -> list[dict]:
-    cutoff = _iso(datetime.now(timezone.utc) - timedelta(seconds=ONLINE_WITHIN_S))
+    cutoff = iso(datetime.now(timezone.utc) - timedelta(seconds=ONLINE_WITHIN_S))
     rows = db.execute(
         "SELECT id, name, role, zone_id, last_seen_at, queue_length FROM devices "
         "WHERE revoked_at IS NULL AND paired_at IS NOT NULL ORDER BY role, name")
@@ -101,12 +98,26 @@ def quiz_participation(db) -> dict:
     return out
 
 
+def zone_traffic(db, zones: list[dict], since: str) -> list[dict]:
+    """Visits per zone per 15 minutes (:func:`kiosk.zones.stats.traffic`), each
+    row with its zone's names, so a chart never has to label a zone "#3"."""
+    names = {z["zone_id"]: z for z in zones}
+    out = []
+    for row in traffic(db, since=since, bucket_minutes=BUCKET_MINUTES):
+        zone = names.get(row["zone_id"], {})
+        out.append({**row, "name_vi": zone.get("name_vi"), "name_en": zone.get("name_en")})
+    return out
+
+
 def dashboard_data(db) -> dict:
     """Everything the dashboard shows, as one JSON-able snapshot."""
-    since = _iso(datetime.now(timezone.utc) - timedelta(hours=HOURS_SHOWN))
+    since = iso(datetime.now(timezone.utc) - timedelta(hours=HOURS_SHOWN))
+    zones = occupancy(db)
+    listed = devices(db)
     data = {"ok": True, "at": now(), "summary": summary(db), "checkins": checkins_per_bucket(db),
-            "zone_traffic": traffic(db, since=since, bucket_minutes=BUCKET_MINUTES),
-            "occupancy": occupancy(db), "devices": devices(db),
+            "zone_traffic": zone_traffic(db, zones, since),
+            "occupancy": zones, "devices": listed,
+            "devices_offline": sum(1 for d in listed if not d["online"]),
             "quiz": quiz_participation(db)}
     for name, builder in _sections.items():
         data[name] = builder(db)

@@ -1,10 +1,12 @@
 """Paired devices: create, pair and revoke (``service``), the pairing page a
-device opens (``views``) and the organiser's device list (``admin``)."""
+device opens (``views``), the organiser's device list and printable pairing
+sheet (``admin``) and ``festival devices add/list`` (``commands``)."""
 from __future__ import annotations
 
-from . import admin, views
+from . import admin, commands, views
 
 
 def init_app(app) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(admin.bp)
+    app.cli.add_command(commands.devices_group)

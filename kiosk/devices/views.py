@@ -8,7 +8,10 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.security import rate_limit
 
-from .service import pair_device
+from kiosk.i18n import both
+
+from .admin import local_expiry
+from .service import ROLE_NAMES, pair_device, pairing_preview
 
 bp = Blueprint("devices", __name__)
 
@@ -22,7 +25,13 @@ def pair(code: str):
                            "This pairing link is invalid, already used or expired. Ask an organiser for a new one.",
                            status=403)
     if request.method == "GET":
-        return render_template("auth/pair.html", code=code)
+        # Says which device and role this browser becomes; reading it does not use the code.
+        device = pairing_preview(get_db(), code)
+        if device is None:
+            return render_template("auth/pair.html", code=code, device=None), 403
+        role = both(ROLE_NAMES.get(device["role"], device["role"]))
+        return render_template("auth/pair.html", code=code, device=device, role=role,
+                               expires=local_expiry(device["expires_at"]))
     rate_limit("pairing")
     device_id, role, credential = pair_device(get_db(), code)
     response = make_response(redirect(home_url(role)))

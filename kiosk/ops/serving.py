@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from pathlib import Path
 
 import click
 
@@ -11,6 +12,44 @@ from kiosk.network import lan_addresses
 from kiosk.ops.tls import ca_cert_path, ensure_certificates, fingerprint
 
 WORKER_CLASSES = {"eventlet": "eventlet", "gevent": "gevent", "threading": "gthread"}
+GUNICORN_CONF = Path(__file__).with_name("gunicorn_conf.py")
+# What eventlet's websocket writes when it shuts down a socket the browser's
+# departure already closed: one line per closed browser, nothing to act on.
+CLOSED_SOCKET_NOISE = "socket shutdown error: [Errno 9]"
+
+
+class _ErrorsWithoutClosedSockets:
+    """A ``wsgi.errors`` stream that drops :data:`CLOSED_SOCKET_NOISE` lines only."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        if CLOSED_SOCKET_NOISE in str(text):
+            return None
+        return self.stream.write(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        return self.stream.flush()
+
+
+class QuietClosedSockets:
+    """WSGI middleware (installed by gunicorn_conf.py in the worker): eventlet's
+    websocket logs to ``environ["wsgi.errors"]``; this stream filters out the
+    EBADF shutdown line of a browser that left and passes everything else."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        errors = environ.get("wsgi.errors")
+        if errors is not None:
+            environ["wsgi.errors"] = _ErrorsWithoutClosedSockets(errors)
+        return self.app(environ, start_response)
 
 
 def raise_open_file_limit(wanted: int = 65536) -> int:
@@ -29,13 +68,19 @@ def gunicorn_argv(host: str, port: int, async_mode: str = "eventlet", connection
 
     ``--worker-connections`` defaults to 1,000, past which clients wait in the
     accept backlog with nothing logged; ``--graceful-timeout 2`` stops a hub
-    with open websockets in 2 s instead of 30.
+    with open websockets in 2 s instead of 30. ``--no-control-socket``:
+    gunicorn 25's control socket is one per machine, shared by the hub, an
+    edge node or a standby started there; nothing here uses it.
     """
     argv = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", WORKER_CLASSES[async_mode],
-            "--bind", f"{host}:{port}", "--worker-connections", str(connections),
-            "--graceful-timeout", "2", "--timeout", "120", "--access-logfile", "-"]
+            "--bind", f"{host}:{port}", "--no-control-socket", "--worker-connections", str(connections),
+            "--graceful-timeout", "2", "--timeout", "120", "--access-logfile", "-",
+            # badge tokens, pairing codes and stage links are in URLs: logged as "…"
+            "--logger-class", "kiosk.ops.accesslog.RedactingLogger"]
     if async_mode == "threading":
         argv += ["--threads", "64"]
+    # No eventlet banner, eventlet patched first, no log line per closed browser.
+    argv += ["-c", str(GUNICORN_CONF)]
     return argv + (extra or []) + ["kiosk:create_app()"]
 
 
@@ -64,5 +109,7 @@ def print_tls_help(instance_path: str, host: str, port: int) -> None:
 def exec_gunicorn(argv: list[str]) -> None:
     """Replace this process with gunicorn (signals then reach it directly)."""
     raise_open_file_limit()
+    # A served hub tunes its garbage collector (kiosk/gctune.py); tests' apps never do.
+    os.environ.setdefault("FESTIVAL_GC_TUNE", "1")
     sys.stdout.flush()
     os.execv(argv[0], argv)

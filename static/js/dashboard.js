@@ -1,11 +1,11 @@
 // The organiser's dashboard: live numbers over /admin, SVG charts drawn here
 // (no chart library, no internet), and the nickname moderation panel.
 
-import { io } from '/static/vendor/socket.io-client/dist/socket.io.esm.min.js';
-import { api, errorText, lang } from './common.js';
+import {io} from './vendor.js';
+import {api, errorText, lang, pageTexts} from './common.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const texts = document.getElementById('dash-texts').dataset;
+const texts = pageTexts('dash-texts');
 const locale = lang() === 'en' ? 'en-GB' : 'vi-VN';
 const COLOURS = ['#5b3cc4', '#ff7a59', '#15803d', '#0ea5e9', '#a16207', '#db2777', '#475569'];
 
@@ -22,78 +22,154 @@ function hhmm(iso) {
   return new Date(iso).toLocaleTimeString(locale, {hour: '2-digit', minute: '2-digit'});
 }
 
-/** Bars for [{label, value}] with every fourth label on the x axis. */
-function barChart(target, items) {
-  const width = 720, height = 200, pad = 28;
-  const svg = svgEl('svg', {viewBox: `0 0 ${width} ${height}`});
-  const max = Math.max(1, ...items.map((i) => i.value));
-  const slot = (width - pad * 2) / Math.max(1, items.length);
-  svg.appendChild(svgEl('line', {class: 'axis', x1: pad, y1: height - pad, x2: width - pad, y2: height - pad}));
-  svg.appendChild(svgEl('text', {x: 2, y: 12}, String(max)));
-  items.forEach((item, i) => {
-    const h = ((height - pad * 2) * item.value) / max;
-    const bar = svgEl('rect', {class: 'bar', x: pad + i * slot + 1, y: height - pad - h,
-      width: Math.max(1, slot - 2), height: h});
-    bar.appendChild(svgEl('title', {}, `${item.label}: ${item.value}`));
-    svg.appendChild(bar);
-    if (i % 4 === 0) svg.appendChild(svgEl('text', {x: pad + i * slot, y: height - 8}, item.label));
-  });
-  target.replaceChildren(svg);
+function fmt(text, params) {
+  return String(text).replace(/%\((\w+)\)s/g, (_m, key) => (key in params ? params[key] : ''));
 }
 
-/** One line per series: [{name, points: [{label, value}]}]. */
-function lineChart(target, series) {
-  const width = 720, height = 220, pad = 28;
-  const svg = svgEl('svg', {viewBox: `0 0 ${width} ${height + 20 * Math.ceil(series.length / 3)}`});
-  const length = Math.max(2, ...series.map((s) => s.points.length));
-  const max = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.value)));
-  const x = (i) => pad + (i * (width - pad * 2)) / (length - 1);
-  const y = (v) => height - pad - ((height - pad * 2) * v) / max;
-  svg.appendChild(svgEl('line', {class: 'axis', x1: pad, y1: height - pad, x2: width - pad, y2: height - pad}));
-  svg.appendChild(svgEl('text', {x: 2, y: 12}, String(max)));
+const BUCKET_MS = 15 * 60 * 1000;
+
+/** A round step for the y axis so ticks read 0, 5, 10… rather than 0, 3.5, 7. */
+function niceMax(value) {
+  const v = Math.max(1, value);
+  const base = 10 ** Math.floor(Math.log10(v));
+  return [1, 2, 5, 10].map((m) => m * base).find((m) => m >= v);
+}
+
+/**
+ * An SVG with axes: y ticks at 0, half and max with grid lines, x labels
+ * every `every` slot, and the axis titles (what is counted, and time).
+ * Returns {svg, x(i), y(v), plot} for the caller to draw into.
+ */
+function frame(target, {width, height, slots, max, every, labels, yTitle, xTitle, legendRows = 0}) {
+  const left = 58, right = 12, top = 10, bottom = 46 + legendRows * 20;
+  const svg = svgEl('svg', {viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'xMidYMid meet'});
+  const plotH = height - top - bottom, plotW = width - left - right;
+  const y = (v) => top + plotH - (plotH * v) / max;
+  const x = (i) => left + (slots > 1 ? (i * plotW) / (slots - 1) : plotW / 2);
+  for (const v of [0, max / 2, max]) {
+    if (v !== Math.round(v)) continue;
+    svg.appendChild(svgEl('line', {class: v ? 'grid' : 'axis', x1: left, y1: y(v), x2: width - right, y2: y(v)}));
+    svg.appendChild(svgEl('text', {x: left - 6, y: y(v) + 4, 'text-anchor': 'end'}, String(v)));
+  }
+  svg.appendChild(svgEl('line', {class: 'axis', x1: left, y1: top, x2: left, y2: top + plotH}));
+  labels.forEach((label, i) => {
+    if (i % every !== 0) return;
+    const anchor = x(i) + 24 > width ? 'end' : 'middle';  // the last label must not run off the edge
+    svg.appendChild(svgEl('text', {x: x(i), y: top + plotH + 16, 'text-anchor': anchor}, label));
+  });
+  svg.appendChild(svgEl('text', {class: 'axis-title', x: left + plotW / 2, y: top + plotH + 34, 'text-anchor': 'middle'}, xTitle));
+  svg.appendChild(svgEl('text', {class: 'axis-title', x: 14, y: top + plotH / 2, 'text-anchor': 'middle',
+    transform: `rotate(-90 14 ${top + plotH / 2})`}, yTitle));
+  target.replaceChildren(svg);
+  return {svg, x, y, plotW, left, bottomY: top + plotH, legendY: top + plotH + 50};
+}
+
+/** Check-ins per 15 minutes: bars over time. */
+function checkinChart(target, buckets) {
+  const labels = buckets.map((b) => hhmm(b.start));
+  const max = niceMax(Math.max(0, ...buckets.map((b) => b.count)));
+  const f = frame(target, {width: 900, height: 300, slots: buckets.length + 1, max, every: 8,
+    labels, yTitle: texts.checkins, xTitle: texts.time});
+  const slot = f.plotW / Math.max(1, buckets.length);
+  buckets.forEach((b, i) => {
+    const h = f.bottomY - f.y(b.count);
+    const bar = svgEl('rect', {class: 'bar', x: f.left + i * slot + 1, y: f.y(b.count),
+      width: Math.max(1, slot - 2), height: h});
+    bar.appendChild(svgEl('title', {}, `${hhmm(b.start)}: ${b.count}`));
+    f.svg.appendChild(bar);
+  });
+}
+
+/** Zone traffic: one line per zone over the same 15-minute slots, named in the legend. */
+function trafficChart(target, traffic, zones, buckets) {
+  const origin = buckets.length ? Date.parse(buckets[0].start) : Date.now();
+  const slots = Math.max(2, buckets.length);
+  const byZone = new Map(zones.map((z) => [z.zone_id, {zone: z, values: new Array(slots).fill(0), total: 0}]));
+  for (const row of traffic) {
+    if (!byZone.has(row.zone_id)) byZone.set(row.zone_id, {zone: row, values: new Array(slots).fill(0), total: 0});
+    const entry = byZone.get(row.zone_id);
+    const i = Math.round((Date.parse(row.bucket_start) - origin) / BUCKET_MS);
+    if (i >= 0 && i < slots) entry.values[i] += row.visits;
+    entry.total += row.visits;
+  }
+  const series = [...byZone.values()];
+  const perRow = 3;
+  const legendRows = Math.ceil(series.length / perRow);
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const f = frame(target, {width: 900, height: 300 + legendRows * 20, slots, max, every: 8,
+    labels: buckets.map((b) => hhmm(b.start)), yTitle: texts.visitsAxis, xTitle: texts.time, legendRows});
   series.forEach((s, n) => {
     const colour = COLOURS[n % COLOURS.length];
-    const d = s.points.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-    svg.appendChild(svgEl('path', {class: 'line', d, stroke: colour}));
-    const lx = pad + (n % 3) * 230, ly = height + 4 + 20 * Math.floor(n / 3);
-    svg.appendChild(svgEl('rect', {x: lx, y: ly, width: 12, height: 12, fill: colour}));
-    svg.appendChild(svgEl('text', {x: lx + 16, y: ly + 11}, s.name));
+    const d = s.values.map((v, i) => `${i ? 'L' : 'M'}${f.x(i).toFixed(1)},${f.y(v).toFixed(1)}`).join(' ');
+    const path = svgEl('path', {class: 'line', d, stroke: colour});
+    path.appendChild(svgEl('title', {}, `${zoneName(s.zone)}: ${s.total} ${texts.visits}`));
+    f.svg.appendChild(path);
+    const lx = f.left + (n % perRow) * 280, ly = f.legendY + 20 * Math.floor(n / perRow);
+    f.svg.appendChild(svgEl('rect', {x: lx, y: ly - 11, width: 12, height: 12, fill: colour}));
+    const label = svgEl('text', {class: 'zone-label legend', x: lx + 16, y: ly, 'data-zone-id': s.zone.zone_id},
+      `${zoneName(s.zone)} · ${s.total}`);
+    f.svg.appendChild(label);
   });
-  if (series[0]) {
-    series[0].points.forEach((p, i) => {
-      if (i % 8 === 0) svg.appendChild(svgEl('text', {x: x(i), y: height - 8}, p.label));
-    });
+}
+
+/** Occupancy now: one horizontal bar per zone, named, with "inside / capacity". */
+function occupancyChart(target, zones) {
+  const rowH = zones.length > 10 ? Math.max(16, Math.floor(300 / zones.length)) : 30;
+  const width = 900, nameW = 260, top = 6, bottom = 40, right = 110;
+  const height = top + rowH * Math.max(1, zones.length) + bottom;
+  const max = niceMax(Math.max(0, ...zones.map((z) => Math.max(z.inside, z.capacity || 0))));
+  const plotW = width - nameW - right;
+  const svg = svgEl('svg', {viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'xMidYMid meet'});
+  const x = (v) => nameW + (plotW * v) / max;
+  const axisY = top + rowH * Math.max(1, zones.length);
+  for (const v of [0, max / 2, max]) {
+    if (v !== Math.round(v)) continue;
+    svg.appendChild(svgEl('line', {class: v ? 'grid' : 'axis', x1: x(v), y1: top, x2: x(v), y2: axisY}));
+    svg.appendChild(svgEl('text', {x: x(v), y: axisY + 15, 'text-anchor': 'middle'}, String(v)));
   }
+  svg.appendChild(svgEl('line', {class: 'axis', x1: nameW, y1: axisY, x2: nameW + plotW, y2: axisY}));
+  svg.appendChild(svgEl('text', {class: 'axis-title', x: nameW + plotW / 2, y: axisY + 33, 'text-anchor': 'middle'},
+    texts.peopleAxis));
+  zones.forEach((z, i) => {
+    const cy = top + i * rowH + rowH / 2;
+    svg.appendChild(svgEl('text', {class: 'zone-label', x: nameW - 8, y: cy + 5, 'text-anchor': 'end',
+      'data-zone-id': z.zone_id}, zoneName(z)));
+    const full = z.capacity && z.inside > z.capacity;
+    const bar = svgEl('rect', {class: full ? 'bar bar-full' : 'bar', x: nameW, y: cy - rowH * 0.35,
+      width: Math.max(z.inside ? 2 : 0, x(z.inside) - nameW), height: rowH * 0.7});
+    bar.appendChild(svgEl('title', {}, `${zoneName(z)}: ${z.inside}`));
+    svg.appendChild(bar);
+    if (z.capacity) {
+      svg.appendChild(svgEl('line', {class: 'axis', x1: x(z.capacity), y1: cy - rowH * 0.45,
+        x2: x(z.capacity), y2: cy + rowH * 0.45}));
+    }
+    svg.appendChild(svgEl('text', {class: 'zone-count', x: x(Math.max(z.inside, z.capacity || 0)) + 8, y: cy + 5,
+      'data-zone-id': z.zone_id}, z.capacity ? `${z.inside} / ${z.capacity}` : String(z.inside)));
+  });
   target.replaceChildren(svg);
 }
 
 function zoneName(item) {
   const name = lang() === 'en' ? (item.name_en || item.name_vi) : (item.name_vi || item.name_en);
-  return name || item.name || `#${item.zone_id}`;
+  return name || item.name || '';
 }
 
-function renderZones(traffic) {
+function renderZones(traffic, zones, buckets) {
   const items = Array.isArray(traffic) ? traffic : [];
   byId('zones-empty').hidden = items.length > 0;
-  if (!items.length) { byId('chart-zones').replaceChildren(); return; }
-  if (Array.isArray(items[0].buckets)) {
-    lineChart(byId('chart-zones'), items.map((zone) => ({
-      name: zoneName(zone),
-      points: zone.buckets.map((b) => ({label: b.start ? hhmm(b.start) : '', value: b.count || b.visits || 0})),
-    })));
-  } else {
-    barChart(byId('chart-zones'), items.map((zone) => ({label: zoneName(zone), value: zone.count || zone.visits || 0})));
-  }
+  trafficChart(byId('chart-zones'), items, Array.isArray(zones) ? zones : [], buckets);
 }
 
 function renderOccupancy(items) {
-  const list = byId('occupancy');
-  list.replaceChildren(...(Array.isArray(items) ? items : []).map((zone) => {
+  const zones = Array.isArray(items) ? items : [];
+  occupancyChart(byId('chart-occupancy'), zones);
+  byId('occupancy').replaceChildren(...zones.map((zone) => {
     const li = document.createElement('li');
-    const now = zone.occupancy ?? zone.current ?? zone.count ?? 0;
-    li.textContent = `${zoneName(zone)}: ${now}${zone.capacity ? ' / ' + zone.capacity : ''} ${texts.people}`;
+    li.dataset.zoneId = zone.zone_id;
+    li.textContent = `${zoneName(zone)}: ${zone.inside}${zone.capacity ? ' / ' + zone.capacity : ''} ${texts.people}`;
     return li;
   }));
+  byId('n-inside').textContent = zones.reduce((sum, z) => sum + z.inside, 0).toLocaleString(locale);
 }
 
 function renderDevices(devices) {
@@ -110,6 +186,24 @@ function renderDevices(devices) {
     tr.dataset.deviceId = d.id;
     return tr;
   }));
+  const offline = devices.filter((d) => !d.online);
+  byId('n-offline').textContent = `${offline.length} / ${devices.length}`;
+  byId('card-offline').classList.toggle('has-offline', offline.length > 0);
+  byId('offline-none').hidden = offline.length > 0;
+  const SHOWN = 6;
+  const items = offline.slice(0, SHOWN).map((d) => {
+    const li = document.createElement('li');
+    li.dataset.deviceId = d.id;
+    li.textContent = `${d.name} · ${texts.lastSeen} ${d.last_seen_at ? hhmm(d.last_seen_at) : texts.never}`;
+    return li;
+  });
+  if (offline.length > SHOWN) {
+    const li = document.createElement('li');
+    li.className = 'more';
+    li.textContent = fmt(texts.more, {n: offline.length - SHOWN});
+    items.push(li);
+  }
+  byId('offline-list').replaceChildren(...items);
 }
 
 function render(data) {
@@ -117,16 +211,44 @@ function render(data) {
     const el = byId('n-' + key);
     if (el) el.textContent = Number(value).toLocaleString(locale);
   }
-  barChart(byId('chart-checkins'), data.checkins.map((b) => ({label: hhmm(b.start), value: b.count})));
-  renderZones(data.zone_traffic);
+  checkinChart(byId('chart-checkins'), data.checkins);
+  renderZones(data.zone_traffic, data.occupancy, data.checkins);
   renderOccupancy(data.occupancy);
   renderDevices(data.devices);
-  for (const [key, value] of Object.entries(data.quiz || {})) {
+  const quiz = data.quiz || {};
+  for (const [key, value] of Object.entries(quiz)) {
     const el = byId('q-' + key);
     if (el) el.textContent = String(value);
   }
+  byId('n-quiz').textContent = String((quiz.self_paced_players || 0) + (quiz.live_players || 0));
   byId('dash-at').textContent = hhmm(data.at);
+  renderReplication(data.replication);
   window.__festival.dashboard = data;
+}
+
+// The replica's lag changes without any scan: with a replica configured,
+// the page asks for a fresh snapshot every 10 s as well.
+let replicationTimer = null;
+
+function renderReplication(state) {
+  const box = byId('replication');
+  if (!state || !state.configured) { box.hidden = true; return; }
+  box.hidden = false;
+  box.dataset.warning = state.warning ? '1' : '0';
+  const lag = state.lag_s === null || state.lag_s === undefined ? '?' : Number(state.lag_s).toFixed(1);
+  let text;
+  if (!state.running || (state.error && state.lag_s === null)) text = fmt(texts.replDown, {error: state.error || ''});
+  else text = fmt(state.warning ? texts.replWarn : texts.replOk, {s: lag});
+  byId('replication-state').textContent = `${text} (${state.replica})`;
+  if (!replicationTimer) {
+    const url = byId('dashboard').dataset.jsonUrl;
+    replicationTimer = setInterval(async () => {
+      try {
+        const reply = await fetch(url, {credentials: 'same-origin', headers: {Accept: 'application/json'}});
+        if (reply.ok) render(await reply.json());
+      } catch (e) { /* the socket's "reconnecting" already says the hub is unreachable */ }
+    }, 10000);
+  }
 }
 
 window.__festival = {dashboard: null, socket: null};

@@ -1,10 +1,14 @@
 // The big game screen: join code and QR, lobby names, the question with a
 // server-timed countdown, the answer spread, the top 5 and the podium.
+// Kahoot!'s rhythm: after a question closes the reveal fills the screen
+// (answer spread, explanation, help line), then after BOARD_AFTER_MS the
+// scoreboard does (top 5, who moved up), until the host opens the next
+// question. ``#screen[data-phase]`` says which: lobby, question, reveal, board, end.
 // Names come from the server already filtered for consent; a missing name
 // shows as "Người chơi #N / Player #N".
 import {setText} from './common.js';
 import {optionParts, startCountdown} from './gameui.js';
-import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
+import {io} from './vendor.js';
 
 const root = document.getElementById('screen');
 const gameId = Number(root.dataset.game);
@@ -13,13 +17,21 @@ const $ = (id) => document.getElementById(id);
 let offset = 0;
 let question = null;
 let timer = null;
+let boardTimer = null;
+const BOARD_AFTER_MS = 6000;
+// The top 5 before the latest reveal (player no → place), to mark who moved up.
+let placesBefore = new Map();
+let placesNow = new Map();
+let revealed = null;  // index of the question whose reveal set placesNow
 
 function name(entry) {
   return entry.nm || `Người chơi #${entry.no} / Player #${entry.no}`;
 }
 
-function show(...ids) {
-  for (const id of ['gs-lobby', 'gs-question', 'gs-board', 'gs-end']) $(id).hidden = !ids.includes(id);
+function show(phase, id) {
+  clearTimeout(boardTimer);
+  root.dataset.phase = phase;
+  for (const section of ['gs-lobby', 'gs-question', 'gs-board', 'gs-end']) $(section).hidden = section !== id;
 }
 
 function renderLive(live) {
@@ -53,27 +65,50 @@ function renderQuestion(q) {
     li.dataset.k = k;
     const count = document.createElement('b');
     count.className = 'count';
-    li.append(...optionParts(opt, k), count);
+    const mark = document.createElement('span');
+    mark.className = 'mark';
+    mark.setAttribute('aria-hidden', 'true');
+    li.append(...optionParts(opt, k), mark, count);
     list.append(li);
   });
   $('gs-explain').hidden = true;
   $('gs-paused').hidden = q.rem === undefined;
-  show('gs-question');
+  show('question', 'gs-question');
   countdown();
 }
 
-function renderTop(top) {
+function renderTop(top, index) {
+  if (index !== revealed) {  // a new reveal (a reconnect's snapshot repeats the last one)
+    placesBefore = placesNow;
+    placesNow = new Map(top.map((entry, place) => [entry.no, place]));
+    revealed = index;
+  }
   const list = $('gs-top');
   list.replaceChildren();
-  for (const entry of top) {
+  top.forEach((entry, place) => {
     const li = document.createElement('li');
+    const before = placesBefore.get(entry.no);
+    const up = placesBefore.size > 0 && (before === undefined || place < before);
+    li.classList.toggle('moved-up', up);
+    const rank = document.createElement('span');
+    rank.className = 'gs-rank';
+    rank.textContent = place + 1;
     const who = document.createElement('span');
+    who.className = 'gs-who';
     who.textContent = name(entry);
+    const moved = document.createElement('span');
+    moved.className = 'gs-moved';
+    moved.textContent = up ? (before === undefined ? '▲' : `▲${before - place}`) : '';
     const score = document.createElement('b');
+    score.className = 'gs-score';
     score.textContent = entry.sc;
-    li.append(who, score);
+    li.append(rank, who, moved, score);
     list.append(li);
-  }
+  });
+}
+
+function showBoard() {
+  show('board', 'gs-board');
 }
 
 function renderReveal(rv) {
@@ -85,6 +120,7 @@ function renderReveal(rv) {
     const k = Number(li.dataset.k);
     li.classList.toggle('correct', rv.c.includes(k));
     li.classList.toggle('wrong', !rv.c.includes(k));
+    li.querySelector('.mark').textContent = rv.c.includes(k) ? '✓' : '';
     li.querySelector('.count').textContent = rv.sp[k] ?? 0;
     li.style.setProperty('--share', `${Math.round(100 * (rv.sp[k] || 0) / total)}%`);
   }
@@ -94,8 +130,9 @@ function renderReveal(rv) {
   setText($('gs-help-vi'), rv.ex.help.vi);
   setText($('gs-help-en'), rv.ex.help.en);
   $('gs-explain').hidden = false;
-  renderTop(rv.top);
-  show('gs-question', 'gs-board');
+  renderTop(rv.top, rv.i);
+  show('reveal', 'gs-question');
+  boardTimer = setTimeout(showBoard, BOARD_AFTER_MS);
 }
 
 function renderEnd(end) {
@@ -113,13 +150,13 @@ function renderEnd(end) {
     li.append(who, score);
     list.append(li);
   });
-  show('gs-end');
+  show('end', 'gs-end');
 }
 
 function applySnapshot(s) {
   offset = s.now - Date.now();
   renderLive(s);
-  if (s.st === 'lobby') show('gs-lobby');
+  if (s.st === 'lobby') show('lobby', 'gs-lobby');
   else if (s.q) renderQuestion(s.q);
   if (s.rv) {
     if (!s.q) question = null;
@@ -145,3 +182,31 @@ socket.on('rs', (r) => {
   countdown();
 });
 socket.on('end', renderEnd);
+
+// --- A full game (issue 17, games/live/sockets.py live_counts): the live
+// counters carry `full` {vi, en} once the player cap is reached; the lobby
+// says so under the player count (the refused phones see game_full).
+function renderFull(live) {
+  let note = $('gs-full');
+  if (!live || !live.full) {
+    if (note) note.hidden = true;
+    return;
+  }
+  if (!note) {
+    note = document.createElement('p');
+    note.id = 'gs-full';
+    note.className = 'gs-full alert';
+    note.setAttribute('role', 'status');
+    $('gs-player-count').closest('.gs-players').append(note);
+  }
+  const vi = document.createElement('span');
+  vi.lang = 'vi';
+  vi.textContent = live.full.vi;
+  const en = document.createElement('span');
+  en.lang = 'en';
+  en.className = 'en';
+  en.textContent = ` · ${live.full.en}`;
+  note.replaceChildren(vi, en);
+  note.hidden = false;
+}
+socket.on('live', renderFull);

@@ -4,7 +4,7 @@
 // offset between the server's "now" and this phone's clock.
 import {api, errorText, lang, newId, setText} from './common.js';
 import {optionParts, startCountdown} from './gameui.js';
-import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
+import {io} from './vendor.js';
 
 const STORE = 'festival-play' + (document.getElementById('play').dataset.badge ? ':badge' : '');
 const root = document.getElementById('play');
@@ -18,6 +18,7 @@ let question = null;     // the open question payload
 let pending = null;      // an answer sent but not yet acknowledged {i, c, id}
 let chosen = new Set();  // multi-answer selection
 let timer = null;
+let revealed = -1;       // index of the last question whose result this phone showed
 
 function fill(template, values) {
   return template.replace(/\{(\w+)\}/g, (_m, k) => String(values[k]));
@@ -93,7 +94,9 @@ function emitAnswer() {
     if (err) return;  // no ack: resent on reconnect with the same id
     if (pending === sent) pending = null;
     if (ack && ack.ok) {
-      setScore(ack.sc);
+      // The last answer closes the question, so its reveal (with the new score)
+      // can arrive before this ack, whose score is from the question's start.
+      if (!(ack.i <= revealed)) setScore(ack.sc);
       error('');
     } else {
       error(errorText(ack));
@@ -104,6 +107,7 @@ function emitAnswer() {
 
 function showResult(rv) {
   question = null;
+  if (typeof rv.i === 'number') revealed = Math.max(revealed, rv.i);
   clearInterval(timer);
   if (rv.sk) {
     setText($('p-verdict'), t.skipped);
@@ -127,6 +131,7 @@ function podiumName(entry) {
 
 function showEnd(data) {
   question = null;
+  revealed = Infinity;
   clearInterval(timer);
   setScore(data.sc);
   if (data.rk) setText($('p-final'), fill(t.rank, {rank: data.rk, n: data.n}));
