@@ -6,6 +6,7 @@ and the raw figures as JSON beside it (same name, .json).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 import tempfile
@@ -49,17 +50,26 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def run_part(part: str, cfg: dict, workdir: Path, log):
-    if part == "scan":
-        from . import scan
-        return scan.run(cfg, workdir, log)
-    if part == "boards":
-        from . import boards
-        return boards.run(cfg, workdir, log)
-    if part == "fanout":
-        from . import fanout
-        return fanout.run(cfg, workdir, log)
-    from . import badges
-    return badges.run(cfg["badges_quick"], log)
+    """Run one part. Parts are imported only when asked for: each pulls in its
+    own dependencies (the Node reference, large cached databases, Litestream)."""
+    module = importlib.import_module(f"bench.{part}")
+    if part == "badges":
+        return module.run(cfg["badges_quick"], log)
+    return module.run(cfg, workdir, log)
+
+
+def _keep_other_parts(results: dict, previous: Path) -> None:
+    """With ``--only``, the parts not run keep their figures from the report's last run
+    (and say so), so updating one part does not erase the others."""
+    try:
+        old = json.loads(previous.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for part in PARTS:
+        if part not in results["parts"] and old.get(part) and part not in old.get("errors", {}):
+            results[part] = old[part]
+            results.setdefault("kept", {})[part] = old.get("kept", {}).get(part) or {
+                "started": old.get("started"), "mode": old.get("mode")}
 
 
 def main(argv=None) -> int:
@@ -85,6 +95,7 @@ def main(argv=None) -> int:
                 results["errors"][part] = f"{type(exc).__name__}: {exc}"[:500]
     results["machine"]["socket.io (node)"] = machine.describe()["socket.io (node)"]
     results["seconds"] = time.time() - began
+    _keep_other_parts(results, args.out.with_suffix(".json"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report.render(results), encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str),

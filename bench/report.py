@@ -31,7 +31,7 @@ def _machine(m: dict) -> list[str]:
 
 def _goals(results: dict) -> list[str]:
     rows = []
-    for part in ("scan", "boards", "fanout", "badges", "search"):
+    for part in ("scan", "boards", "fanout", "badges", "search", "hostile", "failover"):
         for g in (results.get(part) or {}).get("goals", []):
             rows.append([part, g["goal"], f"{_v(g['figure'])} {g['unit']}", "**met**" if g["met"] else "**not met**"])
     return ["## Goals", ""] + _table(["part", "goal", "figure", "verdict"], rows)
@@ -86,24 +86,51 @@ def _boards(b: dict) -> list[str]:
 
 
 def _fanout(f: dict) -> list[str]:
-    rows = []
+    crowd, play, worker = [], [], []
     for n, entry in f["sizes"].items():
         for kind, r in entry.items():
-            rows.append([kind, int(n), r["connected"], r["connect_wall_s"], r["delivered_pct_min"],
-                         r["delivery"]["p50_ms"], r["delivery"]["p99_ms"], r["delivery"]["max_ms"],
-                         r["stage_board_after_last_answer_ms_max"], r["server_cpu_us_per_message"],
-                         r["server_rss_mib_end"], r["load_generator_cpu_s"]])
-    out = ["## 3. Live game fan-out", "",
-           "One game; each question is started by the host, every player answers within the burst window, "
-           "the question closes on the last answer and the big screen (`/gamescreen`) gets the reveal with "
-           "the top 5. Delivery is measured from the host's `next` to each player's arrival (one clock: "
-           "same machine). CPU per message = server CPU during the questions / (3 messages per player per "
-           "question: question, answer+ack, own result).", ""]
+            crowd.append([kind, int(n), r.get("joined_pct"), r["join"]["p50_ms"], r["join"]["p99_ms"],
+                          r["connect"]["p50_ms"], r["connect"]["p99_ms"], r["connect_wall_s"],
+                          r.get("join_connect_cpu_ms_per_player")])
+            play.append([kind, int(n), r["delivered_pct_min"], r["delivery"]["p50_ms"], r["delivery"]["p99_ms"],
+                         r["answer_ack"]["p50_ms"], r["answer_ack"]["p99_ms"],
+                         r["stage_board_after_last_answer_ms_max"], r["server_cpu_ms_per_player_question"],
+                         r.get("rss_peak_mib"), ", ".join(f"{x:.2f}" for x in r.get("load_average", []))])
+            w, desk = r.get("worker") or {}, r.get("desk") or {}
+            if kind == "hub":
+                worker.append([int(n), "tuned" if r.get("gc_tune") else "CPython defaults",
+                               (w.get("joining") or {}).get("gc_max_ms"), (w.get("playing") or {}).get("gc_max_ms"),
+                               (w.get("playing") or {}).get("full_collections"), w.get("gc_count"),
+                               (w.get("playing") or {}).get("lag_max_ms"),
+                               (desk.get("quiet") or {}).get("p99_ms"), (desk.get("joining") or {}).get("p99_ms"),
+                               (desk.get("playing") or {}).get("p99_ms")])
+    out = ["## 3. Live game with a crowd", "",
+           f"One game. Every phone arrives within {_v(f.get('arrival_s'))} s (uniformly), joins over HTTP "
+           "(`POST /play/join`, as static/js/player.js does, a new connection each), then opens its websocket "
+           "and connects to `/play` with its token. Then the host runs the questions: every player answers "
+           "within the burst window, the question closes on the last answer and the big screen "
+           "(`/gamescreen`) gets the reveal with the top 5. Times are measured from the host's `next` to each "
+           "phone's arrival, and from each answer to its acknowledgement (one clock: same machine). The server "
+           "runs pinned to one core and the load generator to the other (2 cores here); the Node.js socket.io "
+           "reference (bench/reference/server.js, with the same join) is measured in the same run. Server CPU per "
+           "player per question = the worker's CPU during the questions / (players × questions).", ""]
     if f.get("reference_error"):
         out += [f"Node.js reference not run: {f['reference_error']}", ""]
-    out += _table(["server", "players", "connected", "connect all s", "delivered %", "q p50 ms", "q p99 ms",
-                   "q max ms", "stage board after last answer ms", "server µs/message", "server RSS MiB",
-                   "load-gen CPU s"], rows)
+    out += ["Arrival (join, then socket connect):", ""]
+    out += _table(["server", "players", "joined %", "join p50 ms", "join p99 ms", "connect p50 ms",
+                   "connect p99 ms", "all in s", "server CPU ms per join+connect"], crowd)
+    out += ["Playing:", ""]
+    out += _table(["server", "players", "delivered %", "q p50 ms", "q p99 ms", "ack p50 ms", "ack p99 ms",
+                   "screen top 5 after last answer ms", "server CPU ms/player/question", "peak RSS MiB",
+                   "load avg at end"], play)
+    if worker:
+        out += ["The hub's worker (kiosk/gctune.py records every collection and a 10 ms sleeper's lateness) "
+                "and a check-in desk scanning 5 new badges a second on the same hub:", ""]
+        out += _table(["players", "GC", "longest GC pause joining ms", "longest GC pause playing ms",
+                       "full collections playing", "collections in all", "loop lag max playing ms",
+                       "desk p99 quiet ms", "desk p99 joining ms", "desk p99 playing ms"], worker)
+    if f.get("notes"):  # written with the run's figures; kept with them when another part reruns
+        out += [f"- {n}" for n in f["notes"]] + [""]
     return out
 
 
@@ -137,6 +164,73 @@ def _search(s: dict) -> list[str]:
     return out
 
 
+def _hostile(h: dict) -> list[str]:
+    rows = []
+    for name, p in h["phases"].items():
+        sc, hz, att = p["scans"], p["healthz"], p.get("attacker") or {}
+        if "peak_held" in att:
+            what = (f"held at most {att['peak_held']:,} idle sockets; {att['opened']:,} upgrades opened, "
+                    f"{att['refused']:,} refused")
+        elif "events_sent" in att:
+            what = f"{att['events_sent']:,} events sent over {att['connections']:,} connections"
+        else:
+            what = "–"
+        rows.append([name, sc["requests"], sc["per_s"], sc["p50_ms"], sc["p99_ms"], hz["n"], hz["p50_ms"],
+                     hz["p99_ms"], hz["max_ms"], what])
+    s = h.get("settings", {})
+    out = ["## 6. Hostile clients: idle sockets and a flooding socket", "",
+           "One hub, three phases in the same run: desk scans (`POST /api/scans`, closed-loop clients) and a "
+           "`/healthz` probe every 20 ms, first alone, then while one address (127.0.0.66) opens as many idle "
+           "websocket upgrades as it can and joins no namespace, then while one `/desk` socket sends events "
+           "back to back and reconnects when cut off. Admission and event limits at their defaults "
+           f"({s.get('per_address')} connections and {s.get('unjoined_per_address')} not in a namespace per "
+           f"address, join deadline {s.get('join_timeout_s')} s, {s.get('event_rate')} events/s, bursts of "
+           f"{s.get('event_burst')}, disconnect after {s.get('flood_limit')} refused events).", ""]
+    out += _table(["phase", "scans", "scans/s", "scan p50 ms", "scan p99 ms", "/healthz probes", "/healthz p50 ms",
+                   "/healthz p99 ms", "/healthz max ms", "attacker"], rows)
+    if h.get("server_errors"):
+        out += ["Errors in the hub's log: " + "; ".join(f"`{e}`" for e in h["server_errors"]), ""]
+    return out
+
+
+def _failover(f: dict) -> list[str]:
+    """Part 7 (bench/failover.py): replication with Litestream, takeover, replay."""
+    off, on = f.get("off", {}), f.get("on", {})
+    out = ["## 7. Never lose the hub: replica, takeover, replay", "",
+           "The hub replicates to a folder with Litestream (`festival serve --replicate file://…`, "
+           "kiosk/ops/replication.py). Throughput: closed-loop zone scans, replication off and on, same "
+           "database copy, in this run. Lag: a follower (`litestream restore -f`) applies the replica as "
+           f"it grows while scans arrive at {f.get('rate')}/s; every 100 ms the newest scan it holds is "
+           "compared with the clock. Then the hub is SIGKILLed with its files deleted, `festival takeover` "
+           "restores the replica on another port, and every acknowledged scan is sent again by id "
+           "(as the kiosks' outboxes do).", ""]
+    out += _table(["replication", "scans/s", "p50 ms", "p99 ms", "hub CPU ms/scan", "Litestream CPU ms/scan"],
+                  [["off", off.get("per_s"), off.get("p50_ms"), off.get("p99_ms"), off.get("server_cpu_ms_per_scan"), "–"],
+                   ["on", on.get("per_s"), on.get("p50_ms"), on.get("p99_ms"), on.get("server_cpu_ms_per_scan"),
+                    on.get("litestream_cpu_ms_per_scan")]])
+    lag, replay = f.get("lag") or {}, f.get("replay") or {}
+    sent = f.get("sent_at_rate") or {}
+    # The paced sender asks for `rate` scans/s; a busy machine's hub may answer fewer: say which.
+    at = f"asked {f.get('rate')}/s, hub answered {_v(sent.get('per_s'))}/s"
+    out += _table(["figure", "value"], [
+        [f"replication lag p50 ({at})", _v(lag.get("p50_s"), " s")],
+        [f"replication lag p99 ({at})", _v(lag.get("p99_s"), " s")],
+        ["replication lag max (samples)", f"{_v(lag.get('max_s'), ' s')} ({_v(lag.get('samples'))})"],
+        ["scans acknowledged by the hub before the kill (rate reached)",
+         f"{_v(sent.get('acknowledged'))} ({_v(sent.get('per_s'))}/s)"],
+        ["acknowledged scans the replica alone lacked", _v(f.get("replica_lacked"))],
+        ["kill → first scan accepted on the standby (takeover included)", _v(f.get("kill_to_first_scan_s"), " s")],
+        ["replay: already there / stored now / refused", f"{_v(replay.get('replayed'))} / {_v(replay.get('stored'))} / "
+                                                         f"{_v(replay.get('failed'))} in {_v(replay.get('seconds'), ' s')}"],
+        ["acknowledged scans missing after the replay", _v(replay.get("missing_after_replay"))],
+    ])
+    out += ["Kiosks notice a dead hub within their watch interval (5 s) and then move to the first standby "
+            "that answers, so a kiosk's own gap is this kill → first-scan time plus up to 5 s. "
+            "Litestream's CPU is mostly a fixed cost per second (WAL polling, compaction), so per scan it "
+            "shrinks as the scan rate grows.", ""]
+    return out
+
+
 def render(results: dict) -> str:
     """The whole Markdown report."""
     mode = results["mode"]
@@ -150,20 +244,33 @@ def render(results: dict) -> str:
         lines += ["> This is not the full run: sizes are smaller than the goals name, so ratios and verdicts "
                   "are indicative only.", ""]
     lines += ["How to run: `python -m bench` (full, about 10 minutes; on a quiet machine), `--quick` (about "
-              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search`, `--players 500,1000,2000` "
+              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search,hostile,failover`, `--players 500,1000,2000` "
               "(fan-out sizes), `--out PATH`; `python -m bench.livecost` times the live game's own code "
               "without sockets. "
               "The first run builds the large databases into `bench/.cache/` and runs `npm install` in "
               "`bench/reference/`; later runs reuse both. The hub's settings come from the environment as usual, "
               "so `FESTIVAL_SQLITE_SYNCHRONOUS=NORMAL python -m bench --only fanout` measures the same "
-              "hub with a cheaper commit (`FESTIVAL_GAME_SYNCHRONOUS=FULL` puts the fsync back on answers).", ""]
+              "hub with a cheaper commit (`FESTIVAL_GAME_SYNCHRONOUS=FULL` puts the fsync back on answers). "
+              "The crowd part (fan-out, 1,000/2,000/5,000 phones) takes about 20 minutes on its own; "
+              "`BENCH_GC_TUNE=0` measures the hub with CPython's collector defaults, `BENCH_NO_REFERENCE=1` "
+              "skips the Node.js reference.", ""]
+    if results.get("kept"):
+        lines += ["> Only " + ", ".join(results["parts"]) + " ran this time; the other parts' figures are kept "
+                  "from earlier runs: " + "; ".join(f"{part} ({k.get('mode')} run of {k.get('started')})"
+                                                     for part, k in results["kept"].items()) + ".", ""]
     lines += _machine(results["machine"]) + _goals(results)
-    renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges, "search": _search}
+    renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges, "search": _search,
+                 "hostile": _hostile, "failover": _failover}
     for part, fn in renderers.items():
         if part in results.get("errors", {}):
             lines += [f"## {part}", "", f"Failed: `{results['errors'][part]}`", ""]
         elif results.get(part):
-            lines += fn(results[part])
+            try:
+                lines += fn(results[part])
+            except (KeyError, TypeError, ValueError) as exc:
+                # Figures kept from an earlier run may predate a part's current format.
+                lines += [f"## {part}", "", f"Figures kept from an earlier run are in an older format "
+                          f"(`{type(exc).__name__}: {exc}`): run `python -m bench --only {part}` again.", ""]
     if results.get("notes"):
         lines += ["## Notes", ""] + [f"- {n}" for n in results["notes"]] + [""]
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Attendees, badges and the check-in desk."""
 from __future__ import annotations
 
-from . import api, badges, cli, desk, register, roster
+from . import api, badges, cli, day, desk, export, register, roster
 
 
 def init_app(app) -> None:
@@ -12,3 +12,5 @@ def init_app(app) -> None:
     app.register_blueprint(register.bp)
     roster.init_app(app)
     cli.init_app(app)
+    export.init_app(app)
+    app.register_blueprint(day.bp)

@@ -16,7 +16,7 @@ from kiosk.errors import ServiceError, json_body
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
 from kiosk.validation import bool_field, text_field
 
-from . import attendees, scanning
+from . import attendees, day, scanning, search
 from .desk import counters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -52,16 +52,31 @@ def post_scan():
 @bp.route("/attendees/search")
 @role_required("desk")
 def search_attendees():
-    """Diacritic-insensitive name search for the desk (q= at least 2 letters)."""
+    """Ranked, diacritic-insensitive name search for the desk (q= at least 2 letters).
+
+    ``limit`` (1–100, default 20) and ``offset`` page on; ``more`` says
+    whether another page follows (``next_offset``). Each result carries
+    what tells namesakes apart: school, class, age band, nickname, the
+    attendee number and how many others share the name without accents.
+    """
     query = request.args.get("q", "")[:100]
-    rows = attendees.search(get_db(), query, limit=request.args.get("limit", 20, type=int) or 20)
+    limit = min(max(request.args.get("limit", 20, type=int) or 20, 1), 100)
+    offset = min(max(request.args.get("offset", 0, type=int) or 0, 0), search.MAX_OFFSET)
+    rows = search.search(get_db(), query, limit=limit + 1, offset=offset)
+    more = len(rows) > limit
     # Desk staff see the full name to tell namesakes apart; public screens never do.
-    return jsonify({"ok": True, "results": [
-        dict(scanning.public_attendee(r), full_name=r["full_name"], checked_in_at=r["checked_in_at"])
-        for r in rows]})
+    # Points, the last zone visited and the day page answer a parent's "where is my child?".
+    shown = rows[:limit]
+    extra = day.progress(get_db(), [r["id"] for r in shown])
+    return jsonify({"ok": True, "offset": offset, "more": more, "next_offset": offset + limit if more else None,
+                    "results": [dict(scanning.public_attendee(r), full_name=r["full_name"],
+                                     checked_in_at=r["checked_in_at"], namesakes=r["namesakes"],
+                                     **extra.get(r["id"], {}),
+                                     day_url=url_for("day.page", attendee_id=r["id"]))
+                                for r in shown]})
 
 
-@bp.route("/attendees/<int:attendee_id>/checkin", methods=["POST"])
+@bp.route("/attendees/<id:attendee_id>/checkin", methods=["POST"])
 @role_required("desk")
 def check_in_attendee(attendee_id: int):
     """Check in a person found by name search; idempotent on ``id`` like a scan."""
@@ -76,7 +91,7 @@ def check_in_attendee(attendee_id: int):
     return jsonify(result)
 
 
-@bp.route("/checkins/<int:attendee_id>/undo", methods=["POST"])
+@bp.route("/checkins/<id:attendee_id>/undo", methods=["POST"])
 @role_required("desk")
 def undo_check_in(attendee_id: int):
     """Undo a check-in made in the last 5 minutes."""
@@ -119,7 +134,7 @@ def register_walk_in():
                     "checkin": outcome["checkin"], "label_url": label_url(attendee_id)}), 201
 
 
-@bp.route("/attendees/<int:attendee_id>/reissue", methods=["POST"])
+@bp.route("/attendees/<id:attendee_id>/reissue", methods=["POST"])
 @role_required("desk")
 def reissue(attendee_id: int):
     """Lost badge: revoke the old token (it then scans as replaced_badge), issue a new one."""

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
-from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses
+from kiosk.ops import serving  # called as serving.x: tests stand in for exec_gunicorn
 
 from .attendees import AGE_BANDS
 from .demo import build_demo
@@ -100,8 +100,8 @@ def demo_command(host, port, db_path, fresh, seed, no_serve):
     os.environ["FESTIVAL_INSTANCE_PATH"] = str(path.resolve().parent)
     mode = current_app.config["ASYNC_MODE"]
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
-    print_addresses(host, port)
-    exec_gunicorn(gunicorn_argv(host, port, mode))
+    serving.print_addresses(host, port)
+    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode))
 
 
 def init_app(app) -> None:

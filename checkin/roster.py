@@ -1,6 +1,7 @@
 """Organiser pages for attendees: list and filter, print, import, export, QR poster."""
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -10,10 +11,12 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.network import lan_addresses
 from kiosk.text import clean, sort_key
+from kiosk.views import add_admin_link
 
 from .attendees import AGE_BANDS
 from .badges import sheet_filters, find_badges
 from .export import export_attendees_csv
+from .classlist import problems_csv
 from .importer import import_csv, parse_mapping
 
 bp = Blueprint("attendees", __name__, url_prefix="/admin")
@@ -55,7 +58,7 @@ def index():
 @bp.route("/attendees/import", methods=["GET", "POST"])
 @role_required("admin")
 def import_page():
-    """Upload a class list (CSV) and show the import report."""
+    """Upload a class list (.xlsx or CSV) and show the import report, with every problem as a CSV download."""
     report, error = None, None
     if request.method == "POST":
         # Size: the app-wide MAX_CONTENT_LENGTH (2 MB, about 30,000 rows) answers 413
@@ -72,8 +75,13 @@ def import_page():
                                 by=current_principal().actor, default_age_band=band)
         except ServiceError as exc:
             error = exc
+    # Every problem as a CSV the organiser downloads from the page itself (a
+    # data: link): nothing with children's names is kept on the hub for it.
+    problems = None
+    if report and (report.problems or report.duplicates or report.possible_duplicates):
+        problems = base64.b64encode(problems_csv(report).encode("utf-8")).decode("ascii")
     return render_template("attendees/import.html", report=report, error=error, age_bands=AGE_BANDS,
-                           limit=LIST_LIMIT), (error.status if error else 200)
+                           limit=LIST_LIMIT, problems_csv=problems), (error.status if error else 200)
 
 
 @bp.route("/attendees/export.csv")
@@ -114,8 +122,6 @@ def registration_url() -> tuple[str, bool]:
 
 
 def init_app(app) -> None:
-    from kiosk.views import add_admin_link
-
     app.register_blueprint(bp)
     add_admin_link(app, "attendees.index", "Attendees")
     add_admin_link(app, "attendees.poster", "Registration poster")

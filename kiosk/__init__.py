@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, config, db, errors, i18n, realtime, security, views
+from . import auth, config, db, errors, exports, gctune, i18n, realtime, security, validation, views
 from .realtime import socketio
 
 __all__ = ["create_app", "socketio"]
@@ -45,7 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=_asset_dir("templates"),
     )
     config.load_config(app, test_config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["id"] = validation.IdConverter  # before any route: <id:...> row ids
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # secret key, database: owner only
 
     # The core, then every feature, in order. Features are imported here, the
     # one place the app is composed: the core never imports a feature.
@@ -54,14 +55,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     import games.live
     import games.quiz
 
-    from . import boards, cli, dashboard, devices, ops, zones
+    from . import boards, cli, dashboard, devices, ops, report, zones
 
     for part in (db, i18n, errors, security, realtime):
         part.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     cli.init_app(app)
-    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops):
+    exports.init_app(app)
+    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops, report):
         feature.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
+    gctune.init_app(app)  # last: freezes what the app built (only when served, GC_TUNE)
     return app

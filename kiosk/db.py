@@ -7,6 +7,7 @@ close what they open.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import datetime, timezone
 
@@ -17,7 +18,11 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def open_db(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
-    """Open the festival database with the pragmas every connection needs."""
+    """Open the festival database with the pragmas every connection needs.
+    A new file is created 0600 (it holds children's data); SQLite gives its
+    -wal and -shm files the same mode."""
+    if path != ":memory:" and not os.path.exists(path):
+        _create_private(path)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     db = sqlite_utils.Database(conn)
@@ -26,6 +31,15 @@ def open_db(path: str, synchronous: str = "FULL") -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     return db
+
+
+def _create_private(path: str) -> None:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # another connection created it first: fine
+    except OSError:
+        pass  # e.g. a missing folder: sqlite3.connect reports it as before
 
 
 @contextlib.contextmanager
@@ -125,9 +139,14 @@ def run_after_commit(db) -> None:
         callback(*args, **kwargs)
 
 
+def iso(moment: datetime) -> str:
+    """A moment as the stored form: UTC ISO-8601 text with milliseconds (sorts correctly)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
 def now() -> str:
-    """The current UTC time as ISO-8601 text with milliseconds (sorts correctly)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    """The current UTC time in the stored form (:func:`iso`)."""
+    return iso(datetime.now(timezone.utc))
 
 
 def parse_time(text: str | None) -> datetime | None:

@@ -192,6 +192,10 @@ class StaffNamespace(GuardedNamespace):
     def joined(self, principal, auth) -> None:
         """Hook for subclasses: join rooms, send the initial state."""
 
+    def principal(self):
+        """The principal behind the socket of the event being handled (for audit rows)."""
+        return socket_principal({"token": request.environ.get(SOCKET_TOKEN_KEY)})
+
     def _refusal(self, sid):
         """The error ack for an event from a socket that lost its role, else None.
 

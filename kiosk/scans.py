@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .db import now, transaction
+from .db import iso, now, transaction
 from .errors import ServiceError
 
 SCAN_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -61,7 +61,7 @@ def _parse_client_time(value) -> str:
             raise ValueError
     except (ValueError, OverflowError, OSError):
         raise ServiceError("bad_scan", "The scan's client time is not a valid time.") from None
-    return stamp.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return iso(stamp)
 
 
 def stored_answer(db, scan_id: str, device_id: int | None) -> dict | None:

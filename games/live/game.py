@@ -19,6 +19,7 @@ import secrets
 
 from kiosk import nicknames
 from kiosk.auth import hash_secret
+from kiosk.audit import audit
 from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.points import award
@@ -101,6 +102,7 @@ def create_game(db, *, bank: str | None, count: int, mode: str = "speed", streak
             limit = time_limit or q.get("time_limit") or DEFAULT_TIME_LIMIT
             db.execute("INSERT INTO game_questions (game_id, idx, question_id, time_limit) "
                        "VALUES (?, ?, ?, ?)", [game_id, idx, q["id"], limit])
+        audit(db, host, "game.create", f"game:{game_id}", f"{bank or ''} x{count}"[:60])
     return _game(db, game_id)
 
 

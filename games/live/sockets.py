@@ -15,7 +15,8 @@ import time
 from flask import current_app, has_app_context
 from flask_socketio import join_room
 
-from kiosk.db import get_db, open_db
+from kiosk.audit import audit
+from kiosk.db import get_db, open_db, transaction
 from kiosk.errors import ServiceError
 from kiosk.i18n import both
 from kiosk.validation import is_int
@@ -377,8 +378,12 @@ class HostNamespace(_WatchNamespace):
     roles = ("host",)
 
     def _run(self, data, action):
+        """Run a host action and its audit row in one transaction."""
         game_id = _game_id(data)
-        result = action(get_db(), game_id, clock())
+        db = get_db()
+        with transaction(db):
+            result = action(db, game_id, clock())
+            audit(db, self.principal().actor, f"game.{action.__name__}", f"game:{game_id}")
         return game_id, result
 
     def on_start(self, data=None):
@@ -418,14 +423,20 @@ class HostNamespace(_WatchNamespace):
     def on_hide(self, data=None):
         """``{"g", "p": player id, "h": true|false}``: hide or show a name."""
         game_id, player_id = _game_id(data), _player_id(data)
-        live.hide_player(get_db(), game_id, player_id, bool(data.get("h", True)))
+        db = get_db()
+        with transaction(db):
+            live.hide_player(db, game_id, player_id, bool(data.get("h", True)))
+            audit(db, self.principal().actor, "game.hide_player", f"game:{game_id}", f"player:{player_id}")
         live_counters.poke(game_id)
         return {"ok": True}
 
     def on_remove(self, data=None):
         """``{"g", "p": player id}``: remove a player (their phone is disconnected)."""
         game_id, player_id = _game_id(data), _player_id(data)
-        live.remove_player(get_db(), game_id, player_id)
+        db = get_db()
+        with transaction(db):
+            live.remove_player(db, game_id, player_id)
+            audit(db, self.principal().actor, "game.remove_player", f"game:{game_id}", f"player:{player_id}")
         kick_player(player_id)
         live_counters.poke(game_id)
         return {"ok": True}

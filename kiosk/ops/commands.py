@@ -25,10 +25,10 @@ from kiosk.ops.backup import DEFAULT_KEEP, BackupError, backup_to, check_backup_
 from kiosk.db import get_db, open_db, transaction
 from kiosk.errors import ServiceError
 from kiosk.hubid import new_generation
-from kiosk.ops.node import apply_environment, edge_environment, hub_environment, ping_message_queue
+from kiosk.ops import node  # called as node.x: tests stand in for apply_environment
 from kiosk.ops.purge import aggregates, purge_personal_data, withdraw_attendee
 from kiosk.ops.replication import ReplicationError, litestream_binary, parse_replica_url, restore_replica
-from kiosk.ops.serving import exec_gunicorn, gunicorn_argv, print_addresses, print_tls_help, tls_arguments
+from kiosk.ops import serving  # called as serving.x: tests stand in for exec_gunicorn
 
 
 def cli_actor() -> str:
@@ -148,15 +148,15 @@ def restore_command(backup_file, target, force):
 def node_command(hub_db, message_queue, host, port, instance, use_https, async_mode):
     """Start an edge Socket.IO node for stage screens and phones."""
     try:
-        env = edge_environment(hub_db, message_queue, instance)
-        ping_message_queue(message_queue)
+        env = node.edge_environment(hub_db, message_queue, instance)
+        node.ping_message_queue(message_queue)
     except (ValueError, ConnectionError) as exc:
         raise click.ClickException(str(exc)) from None
-    apply_environment({**env, "FESTIVAL_ASYNC_MODE": async_mode})
-    extra = tls_arguments(instance or _default_instance()) if use_https else []
-    print_addresses(host, port, "https" if use_https else "http")
+    node.apply_environment({**env, "FESTIVAL_ASYNC_MODE": async_mode})
+    extra = serving.tls_arguments(instance or _default_instance()) if use_https else []
+    serving.print_addresses(host, port, "https" if use_https else "http")
     click.echo("Edge node: give this address to stage screens and phones; desks and kiosks stay on the hub.")
-    exec_gunicorn(gunicorn_argv(host, port, async_mode, extra=extra))
+    serving.exec_gunicorn(serving.gunicorn_argv(host, port, async_mode, extra=extra))
 
 
 @click.command("serve")
@@ -209,17 +209,17 @@ def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
     try:
         if message_queue:
-            ping_message_queue(message_queue)
-        apply_environment(hub_environment(message_queue))
+            node.ping_message_queue(message_queue)
+        node.apply_environment(node.hub_environment(message_queue))
     except (ValueError, ConnectionError) as exc:
         raise click.ClickException(str(exc)) from None
-    extra = tls_arguments(app.instance_path) if use_https else []
-    print_addresses(host, port, "https" if use_https else "http")
+    extra = serving.tls_arguments(app.instance_path) if use_https else []
+    serving.print_addresses(host, port, "https" if use_https else "http")
     if use_https:
-        print_tls_help(app.instance_path, host, port)
+        serving.print_tls_help(app.instance_path, host, port)
         # Over HTTPS the staff session cookie must never travel in clear text.
         os.environ["FESTIVAL_SESSION_COOKIE_SECURE"] = "true"
-    exec_gunicorn(gunicorn_argv(host, port, mode, extra=extra))
+    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, extra=extra))
 
 
 @click.command("takeover")

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from kiosk.db import parse_time
+from kiosk.db import iso, parse_time
 
 # With exit scans, entries this far back still count as "maybe inside".
 EXIT_WINDOW = timedelta(hours=4)
 DEFAULT_TRAFFIC_WINDOW = timedelta(hours=12)
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _at(stamp: str | None) -> datetime:
@@ -34,7 +31,7 @@ def traffic(db, since: str | None = None, bucket_minutes: int = 15) -> list[dict
     """
     if not isinstance(bucket_minutes, int) or not 1 <= bucket_minutes <= 1440:
         raise ValueError("bucket_minutes must be 1..1440")
-    start = since or _iso(datetime.now(timezone.utc) - DEFAULT_TRAFFIC_WINDOW)
+    start = since or iso(datetime.now(timezone.utc) - DEFAULT_TRAFFIC_WINDOW)
     width = bucket_minutes * 60
     out = []
     for zone in db.execute("SELECT id FROM zones WHERE active ORDER BY sort, id").fetchall():
@@ -44,7 +41,7 @@ def traffic(db, since: str | None = None, bucket_minutes: int = 15) -> list[dict
             "GROUP BY bucket ORDER BY bucket", [width, width, zone["id"], start]).fetchall()
         for row in rows:
             bucket = datetime.fromtimestamp(row["bucket"], timezone.utc)
-            out.append({"zone_id": zone["id"], "bucket_start": _iso(bucket), "visits": row["n"]})
+            out.append({"zone_id": zone["id"], "bucket_start": iso(bucket), "visits": row["n"]})
     out.sort(key=lambda r: (r["bucket_start"], r["zone_id"]))
     return out
 
@@ -59,7 +56,7 @@ def occupancy_of(db, zone: dict, at: str | None = None) -> int:
     moment = _at(at)
     has_exits = db.execute(
         "SELECT 1 FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? AND kind = 'exit' LIMIT 1",
-        [zone["id"], _iso(moment - EXIT_WINDOW), _iso(moment)]).fetchone() is not None
+        [zone["id"], iso(moment - EXIT_WINDOW), iso(moment)]).fetchone() is not None
     window = EXIT_WINDOW if has_exits else timedelta(seconds=max(zone["dwell_s"], 0))
     row = db.execute(
         "SELECT COUNT(*) FROM (SELECT attendee_id, "
@@ -67,7 +64,7 @@ def occupancy_of(db, zone: dict, at: str | None = None) -> int:
         "MAX(CASE WHEN kind = 'exit' THEN at END) AS last_out "
         "FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? GROUP BY attendee_id) "
         "WHERE last_in IS NOT NULL AND (last_out IS NULL OR last_out < last_in)",
-        [zone["id"], _iso(moment - window), _iso(moment)]).fetchone()
+        [zone["id"], iso(moment - window), iso(moment)]).fetchone()
     return row[0]
 
 

@@ -54,3 +54,17 @@ export function newId() {
 export function setText(el, text) {
   if (el) el.textContent = text == null ? '' : String(text);
 }
+
+/**
+ * The texts a page's template passed to its script (macro page_texts): the
+ * data attributes of <template id="…">, as a DOMStringMap ("data-saved-long"
+ * → texts.savedLong). both(texts, key) gives {vi, en} for a bilingual text.
+ */
+export function pageTexts(id) {
+  return document.getElementById(id).dataset;
+}
+
+export function both(texts, key) {
+  const camel = key.replace(/[-_](\w)/g, (_m, c) => c.toUpperCase());
+  return {vi: texts[`${camel}Vi`] || '', en: texts[`${camel}En`] || ''};
+}

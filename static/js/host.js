@@ -3,7 +3,7 @@
 // moderate players (hide a name, remove a player).
 import {api, errorText, lang, setText} from './common.js';
 import {startCountdown} from './gameui.js';
-import {io} from '../vendor/socket.io-client/dist/socket.io.esm.min.js';
+import {io} from './vendor.js';
 
 const $ = (id) => document.getElementById(id);
 const t = $('i18n').dataset;

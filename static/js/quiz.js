@@ -1,11 +1,11 @@
 // Self-paced quiz: kiosk (badge scan starts a round) and phone (a button does).
 // The hub owns the questions and the answers; this page only shows them.
-import { api, lang, newId, setText } from './common.js';
+import { api, lang, newId, pageTexts, setText } from './common.js';
 import { listenForWedge, startCamera } from './scanner.js';
 
 const root = document.getElementById('quiz');
 const $ = (id) => document.getElementById(id);
-const T = root.dataset; // translated strings rendered by the template (data-t-*)
+const T = pageTexts('quiz-texts'); // translated strings rendered by the template
 const LANG = lang();
 const OTHER = LANG === 'en' ? 'vi' : 'en';
 const SHAPES = ['triangle', 'diamond', 'circle', 'square'];
@@ -37,7 +37,7 @@ function showMessage(boxId, error) {
 }
 
 function offlineError() {
-  return { message_vi: T.tOffline, message_en: T.tOffline };
+  return { message_vi: T.offline, message_en: T.offline };
 }
 
 async function post(url, body) {
@@ -71,7 +71,7 @@ function armIdle() {
   clearTimeout(idleTimer);
   const screen = root.dataset.screen;
   if (screen === 'quiz-idle') return;
-  const ms = Number(screen === 'quiz-summary' ? T.idleAfterSummaryMs : T.idleInRoundMs);
+  const ms = Number(screen === 'quiz-summary' ? root.dataset.idleAfterSummaryMs : root.dataset.idleInRoundMs);
   idleTimer = setTimeout(goIdle, ms);
 }
 
@@ -80,7 +80,7 @@ function armIdle() {
 async function startRound(body) {
   if (busy) return;
   $('quiz-idle-message').hidden = true;
-  const { body: data } = await post(T.startUrl, body);
+  const { body: data } = await post(root.dataset.startUrl, body);
   if (!data || !data.ok) {
     showMessage('quiz-idle-message', data && data.error);
     return;
@@ -91,8 +91,8 @@ async function startRound(body) {
     return;
   }
   showQuestion(round.next_index);
-  setText($('quiz-round-note'), round.resumed ? T.tResumed
-    : round.scored ? fill(T.tScoredNote, { points: round.points_per_correct }) : T.tNoPoints);
+  setText($('quiz-round-note'), round.resumed ? T.resumed
+    : round.scored ? fill(T.scoredNote, { points: round.points_per_correct }) : T.noPoints);
 }
 
 function onScan(text, info) {
@@ -110,19 +110,24 @@ function onScan(text, info) {
 }
 
 async function toggleCamera() {
+  const button = $('quiz-camera-button');
+  button.dataset.start = button.dataset.start || button.textContent;
   if (camera) {
     camera.stop();
     camera = null;
     $('quiz-video').hidden = true;
+    setText(button, button.dataset.start);
     return;
   }
   try {
     $('quiz-video').hidden = false;
+    setText(button, button.dataset.stop);
     camera = await startCamera($('quiz-video'), (text) => onScan(text, {}), {
       onError: (err) => showMessage('quiz-idle-message', err),
     });
   } catch (err) {
     $('quiz-video').hidden = true;
+    setText(button, button.dataset.start);
     showMessage('quiz-idle-message', err);
   }
 }
@@ -158,11 +163,11 @@ function showQuestion(index) {
   current = index;
   const q = round.questions[index];
   const many = q.select === 'many';
-  setText($('quiz-progress'), fill(T.tQuestionOf, { n: index + 1, total: round.size }));
+  setText($('quiz-progress'), fill(T.questionOf, { n: index + 1, total: round.size }));
   setText($('quiz-round-note'), '');
   setText($('quiz-prompt'), q.prompt[LANG]);
   setText($('quiz-prompt-other'), q.prompt[OTHER]);
-  setText($('quiz-pick-many'), T.tPickMany);
+  setText($('quiz-pick-many'), T.pickMany);
   $('quiz-pick-many').hidden = !many;
   $('quiz-check').hidden = !many;
   $('quiz-check').disabled = true;
@@ -179,7 +184,7 @@ async function sendAnswer(choice) {
   // One client id per question on screen: a retry after a lost reply is
   // answered from the hub's record instead of counting twice.
   q.clientId = q.clientId || newId();
-  const { body: data } = await post(`${T.baseUrl}/${round.id}/answers`,
+  const { body: data } = await post(`${root.dataset.baseUrl}/${round.id}/answers`,
     { index: current, choice, client_id: q.clientId });
   if (!data || !data.ok) {
     showMessage('quiz-question-message', data && data.error);
@@ -190,18 +195,18 @@ async function sendAnswer(choice) {
 
 function showFeedback(q, fb) {
   $('quiz-feedback').dataset.correct = String(fb.correct);
-  setText($('quiz-verdict'), fb.correct ? T.tCorrect : T.tWrong);
-  setText($('quiz-points'), fb.points ? fill(T.tPoints, { points: fb.points }) : (fb.scored ? '' : T.tNoPoints));
+  setText($('quiz-verdict'), fb.correct ? T.correct : T.wrong);
+  setText($('quiz-points'), fb.points ? fill(T.points, { points: fb.points }) : (fb.scored ? '' : T.noPoints));
   const right = fb.correct_options.map((i) => q.options[i][LANG]).join(' · ');
-  setText($('quiz-right-answer'), `${T.tRightAnswer} ${right}`);
+  setText($('quiz-right-answer'), `${T.rightAnswer} ${right}`);
   setText($('quiz-explanation'), fb.explanation[LANG]);
-  setText($('quiz-help-label'), T.tHelp);
+  setText($('quiz-help-label'), T.help);
   setText($('quiz-help'), fb.help[LANG]);
   setText($('quiz-explanation-other'), fb.explanation[OTHER]);
   setText($('quiz-help-other'), fb.help[OTHER]);
   round.next_index = fb.next_index;
   round.finished = fb.finished;
-  setText($('quiz-next'), fb.next_index === null ? T.tSeeResult : T.tNext);
+  setText($('quiz-next'), fb.next_index === null ? T.seeResult : T.next);
   show('quiz-feedback');
   armIdle();
 }
@@ -215,16 +220,16 @@ async function next() {
 // --- the end ------------------------------------------------------------------
 
 async function finishRound() {
-  const { body: data } = await post(`${T.baseUrl}/${round.id}/finish`, {});
+  const { body: data } = await post(`${root.dataset.baseUrl}/${round.id}/finish`, {});
   if (!data || !data.ok) {
     showMessage('quiz-question-message', data && data.error);
     return;
   }
   const s = data.summary;
-  setText($('quiz-summary-score'), fill(T.tSummary, { correct: s.correct, total: s.size }));
-  setText($('quiz-summary-points'), s.scored ? fill(T.tRoundPoints, { points: s.points }) : '');
-  setText($('quiz-summary-total'), fill(T.tFestivalTotal, { total: s.total_points }));
-  setText($('quiz-summary-note'), s.scored ? '' : T.tReplayNote);
+  setText($('quiz-summary-score'), fill(T.summary, { correct: s.correct, total: s.size }));
+  setText($('quiz-summary-points'), s.scored ? fill(T.roundPoints, { points: s.points }) : '');
+  setText($('quiz-summary-total'), fill(T.festivalTotal, { total: s.total_points }));
+  setText($('quiz-summary-note'), s.scored ? '' : T.replayNote);
   show('quiz-summary');
   armIdle();
 }

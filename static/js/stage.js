@@ -6,7 +6,7 @@
 // the (re)subscribe answer brings the screen up to date without a reload.
 // Memory stays flat: one payload per board id, rows reused by key, fixed timers.
 
-import { io } from '/static/vendor/socket.io-client/dist/socket.io.esm.min.js';
+import {io} from './vendor.js';
 import { lang } from './common.js';
 import { BoardView } from './board.js';
 

@@ -3,12 +3,14 @@
 // through the persistent outbox with its own client id, so a kiosk that
 // loses the hub keeps accepting badges and syncs them later, exactly once.
 
-import {api, newId, setText} from './common.js';
-import {Outbox} from './outbox.js';
+import {both, newId, pageTexts, setText} from './common.js';
+import {HubLink, Outbox} from './outbox.js';
 import {listenForWedge, startCamera} from './scanner.js';
 
 const root = document.getElementById('zone-kiosk');
-const T = JSON.parse(document.getElementById('zone-texts').dataset.texts);
+const TEXTS = pageTexts('zone-texts');
+// Each kiosk text in both languages: T.ready → {vi, en}.
+const T = new Proxy({}, {get: (_t, key) => both(TEXTS, String(key))});
 const zoneId = Number(root.dataset.zoneId);
 const adminZone = root.dataset.admin === '1';
 const station = root.dataset.station || '';
@@ -46,7 +48,11 @@ function bigLine(answer) {
   if (answer.level === 'green' && answer.points_awarded) {
     return {vi: fmt(T.points.vi, {n: answer.points_awarded}), en: fmt(T.points.en, {n: answer.points_awarded})};
   }
-  return {green: T.welcome, yellow: T.already, red: T.refused}[answer.level] || T.refused;
+  // The headline follows the result, not only the colour: a badge not checked
+  // in yet is yellow too, and must not read "Already visited".
+  if (answer.result === 'already_visited') return T.already;
+  if (answer.result === 'not_checked_in') return T.desk_first;
+  return {green: T.welcome, yellow: T.attention, red: T.refused}[answer.level] || T.refused;
 }
 
 function showProgress(passport) {
@@ -102,7 +108,11 @@ function refusal(reply) {
 
 // -------------------------------------------------------------- outbox --
 
-const outbox = new Outbox(`zone-${zoneId}`, (item) => api('POST', '/api/scans', item), {
+// The hub's standby addresses and this device's credential for them (docs/operations.md).
+const failoverNode = document.getElementById('failover');
+const link = new HubLink(`zone-${zoneId}`, failoverNode ? JSON.parse(failoverNode.dataset.config) : {});
+const outbox = new Outbox(`zone-${zoneId}`, (item) => link.request('POST', '/api/scans', item), {
+  link,
   onChange: renderStatus,
   // A queued scan answered after the fact: the person is gone, but a red
   // answer (unknown badge...) must still reach staff.
@@ -206,7 +216,7 @@ async function enableOfflineReload() {
 
 // ----------------------------------------------------------------- start --
 
-window.__festival = {scan, outbox};
+window.__festival = {scan, outbox, link};
 showReady();
 renderStatus();
 outbox.flush();

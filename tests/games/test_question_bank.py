@@ -23,7 +23,7 @@ TOPICS = {"kidnapping", "police_impersonation", "fake_apps", "phishing_otp",
           "oversharing", "passwords_2fa", "reporting"}
 TEXT_FIELDS = ("prompt", "explanation", "help")
 
-# Channels verified in shared/notes/domain.md; a help line must name one.
+# Verified reporting channels (docs/questions.md, "Writing questions"); a help line must name one.
 CHANNELS = {
     "vi": ("111", "113", "156", "5656", "tinnhiemmang", "ntrust",
            "bố mẹ", "thầy cô", "người lớn"),

@@ -174,3 +174,19 @@ def test_each_effect_is_announced_by_the_service_that_causes_it():
         "nickname_changed": {"kiosk.boards.moderation", "kiosk.ops.purge"},  # moderation; a withdrawal
         "game_ended": {"games.live.game"},
     }
+
+
+def test_every_api_route_is_documented(app):
+    """docs/api.md names every /api/ route with its method, as ``METHOD /api/path``."""
+    import re
+
+    doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if f"{method} {path}" not in doc:
+                missing.append(f"{method} {path}")
+    assert missing == []

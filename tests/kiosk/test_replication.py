@@ -16,7 +16,7 @@ from kiosk import create_app
 from kiosk.db import open_db
 from kiosk.devices.service import create_device, pair_device
 from kiosk.hubid import HEADER, generation, hub_identity, new_generation
-from kiosk.ops import commands
+from kiosk.ops import serving
 from kiosk.ops.commands import main as festival
 from kiosk.ops.replication import (ReplicationError, Replicator, lag_seconds, litestream_binary,
                                    litestream_config, local_position, parse_replica_url,
@@ -238,9 +238,11 @@ COMMAND_ENV = ("FESTIVAL_DATABASE", "FESTIVAL_ASYNC_MODE", "FESTIVAL_REPLICA_URL
 def command_env(monkeypatch, tmp_path):
     """The commands export settings for gunicorn's worker: undo that after each test."""
     for name in COMMAND_ENV:
-        monkeypatch.delenv(name, raising=False)
+        # setenv first, so pytest records the old value and removes what the command sets
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     served = []
-    monkeypatch.setattr(commands, "exec_gunicorn", served.append)
+    monkeypatch.setattr(serving, "exec_gunicorn", served.append)
     return served
 
 def _replicated_festival(tmp_path):

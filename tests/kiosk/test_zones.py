@@ -3,7 +3,6 @@ traffic, the zone kiosk API and page, and the admin pages."""
 from __future__ import annotations
 
 import html as html_lib
-import json
 import re
 from datetime import timedelta
 
@@ -259,8 +258,10 @@ def test_kiosk_page_for_zone_device_and_admin(device_client, admin_client, make_
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'data-zone-id="{zone}"' in html and "js/zone.js" in html and "<script>" not in html
-    texts = json.loads(html_lib.unescape(re.search(r"id=\"zone-texts\" hidden data-texts='(.*?)'", html).group(1)))
-    assert texts["ready"] == {"vi": "Quét thẻ của bạn tại đây", "en": "Scan your badge here"}
+    # The kiosk's texts, both languages at once, as data attributes of <template id="zone-texts">.
+    block = re.search(r'<template id="zone-texts"([^>]*)>', html).group(1)
+    texts = {k: html_lib.unescape(v) for k, v in re.findall(r'data-([a-z-]+)="([^"]*)"', block)}
+    assert texts["ready-vi"] == "Quét thẻ của bạn tại đây" and texts["ready-en"] == "Scan your badge here"
     assert admin_client.get(f"/zone?zone_id={zone}").status_code == 200
     assert admin_client.get("/zone").status_code == 400
     assert client.get("/zone").status_code == 401
