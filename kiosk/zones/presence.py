@@ -12,18 +12,17 @@ logs the scans it takes as exits (``leave``): no points, the person is out.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from kiosk.audit import audit
 from kiosk.auth import current_principal, role_required
 from kiosk.boards.compute import public_entry
-from kiosk.db import get_db, iso, now, parse_time, transaction
+from kiosk.db import get_db, now, transaction
 from kiosk.errors import NotFound, ServiceError, json_body
 
 from .service import _answer, get_zone
-from .stats import EXIT_WINDOW
+from .stats import INSIDE, IS_INSIDE, inside_window
 
 SCAN_MODES = ("enter", "exit")
 LIMIT = 500
@@ -34,20 +33,10 @@ bp = Blueprint("zone_presence", __name__)
 def inside(db, zone: dict, at: str | None = None) -> list[dict]:
     """The people inside ``zone`` at ``at`` (default now), latest entry first:
     ``[{attendee_id, full_name, nickname, consent_public, nickname_hidden, since}]``."""
-    moment = parse_time(at) if at else datetime.now(timezone.utc)
-    has_exits = db.execute(
-        "SELECT 1 FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? AND kind = 'exit' LIMIT 1",
-        [zone["id"], iso(moment - EXIT_WINDOW), iso(moment)]).fetchone() is not None
-    window = EXIT_WINDOW if has_exits else timedelta(seconds=max(zone["dwell_s"], 0))
     rows = db.execute(
         "SELECT a.id AS attendee_id, a.full_name, a.nickname, a.consent_public, a.nickname_hidden, p.last_in "
-        "FROM (SELECT attendee_id, MAX(CASE WHEN kind != 'exit' THEN at END) AS last_in, "
-        "      MAX(CASE WHEN kind = 'exit' THEN at END) AS last_out "
-        "      FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? GROUP BY attendee_id) p "
-        "JOIN attendees a ON a.id = p.attendee_id "
-        "WHERE p.last_in IS NOT NULL AND (p.last_out IS NULL OR p.last_out < p.last_in) "
-        "ORDER BY p.last_in DESC LIMIT ?",
-        [zone["id"], iso(moment - window), iso(moment), LIMIT]).fetchall()
+        f"FROM ({INSIDE}) p JOIN attendees a ON a.id = p.attendee_id WHERE {IS_INSIDE} "
+        "ORDER BY p.last_in DESC LIMIT ?", [*inside_window(db, zone, at), LIMIT]).fetchall()
     return [dict(r, since=r["last_in"]) for r in rows]
 
 

@@ -46,26 +46,30 @@ def traffic(db, since: str | None = None, bucket_minutes: int = 15) -> list[dict
     return out
 
 
-def occupancy_of(db, zone: dict, at: str | None = None) -> int:
-    """Estimated people inside one zone at ``at`` (default now).
+# Who is inside: people whose latest entry in the window has no later exit.
+INSIDE = ("SELECT attendee_id, MAX(CASE WHEN kind != 'exit' THEN at END) AS last_in, "
+          "MAX(CASE WHEN kind = 'exit' THEN at END) AS last_out "
+          "FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? GROUP BY attendee_id")
+IS_INSIDE = "last_in IS NOT NULL AND (last_out IS NULL OR last_out < last_in)"
 
-    When the zone has exit scans in the last 4 hours: people whose latest
-    entry in that window has no later exit. Otherwise: distinct people who
-    entered within the zone's dwell time.
+
+def inside_window(db, zone: dict, at: str | None = None) -> list:
+    """The query parameters of :data:`INSIDE` for ``zone`` at ``at`` (default now).
+
+    When the zone has exit scans in the last 4 hours, the window is those 4
+    hours; otherwise it is the zone's dwell time.
     """
     moment = _at(at)
     has_exits = db.execute(
         "SELECT 1 FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? AND kind = 'exit' LIMIT 1",
         [zone["id"], iso(moment - EXIT_WINDOW), iso(moment)]).fetchone() is not None
     window = EXIT_WINDOW if has_exits else timedelta(seconds=max(zone["dwell_s"], 0))
-    row = db.execute(
-        "SELECT COUNT(*) FROM (SELECT attendee_id, "
-        "MAX(CASE WHEN kind != 'exit' THEN at END) AS last_in, "
-        "MAX(CASE WHEN kind = 'exit' THEN at END) AS last_out "
-        "FROM visits WHERE zone_id = ? AND at >= ? AND at <= ? GROUP BY attendee_id) "
-        "WHERE last_in IS NOT NULL AND (last_out IS NULL OR last_out < last_in)",
-        [zone["id"], iso(moment - window), iso(moment)]).fetchone()
-    return row[0]
+    return [zone["id"], iso(moment - window), iso(moment)]
+
+
+def occupancy_of(db, zone: dict, at: str | None = None) -> int:
+    """Estimated people inside one zone at ``at`` (default now) (:func:`inside_window`)."""
+    return db.execute(f"SELECT COUNT(*) FROM ({INSIDE}) WHERE {IS_INSIDE}", inside_window(db, zone, at)).fetchone()[0]
 
 
 def occupancy(db, at: str | None = None) -> list[dict]:
