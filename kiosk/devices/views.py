@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, make_response, redirect, render_templa
 from kiosk.auth import DEVICE_COOKIE, home_url
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
-from kiosk.security import rate_limit
+from kiosk.security import check_failures, client_address, record_failure
 
 from kiosk.i18n import both
 
@@ -32,8 +32,15 @@ def pair(code: str):
         role = both(ROLE_NAMES.get(device["role"], device["role"]))
         return render_template("auth/pair.html", code=code, device=device, role=role,
                                expires=local_expiry(device["expires_at"]))
-    rate_limit("pairing")
-    device_id, role, credential = pair_device(get_db(), code)
+    # Only failed codes count: an organiser pairing forty kiosks from one
+    # laptop (or one NAT) is not guessing codes; someone guessing is refused.
+    keys = (client_address(),)
+    check_failures("pairing", keys)
+    try:
+        device_id, role, credential = pair_device(get_db(), code)
+    except ServiceError:
+        record_failure("pairing", keys)
+        raise
     response = make_response(redirect(home_url(role)))
     response.set_cookie(
         DEVICE_COOKIE, credential, max_age=30 * 24 * 3600, httponly=True,

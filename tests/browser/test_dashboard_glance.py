@@ -93,7 +93,6 @@ def test_dashboard_at_a_glance_on_1920x1080(browser, live_hub):
         assert visits == {zone_ids[0]: 3, zone_ids[1]: 1} and inside[zone_ids[0]] == 3
 
         page.goto(f"{live_hub.url}/admin/")
-        # (no wait_for_function: the page's CSP forbids evaluating strings)
         page.wait_for_selector("#chart-occupancy svg text.zone-label", timeout=TIMEOUT)
         assert page.inner_text("#n-checked_in") == "4"
         assert page.inner_text("#n-inside") == "4"

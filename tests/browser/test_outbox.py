@@ -53,7 +53,7 @@ def test_fifty_offline_scans_with_a_reload_sync_exactly_once(live_hub, context, 
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_hub.url}/zone")
     page.wait_for_selector('#zone-kiosk[data-offline-ready="1"]', state="attached", timeout=15_000)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
 
     sequence = tokens + tokens[:10]  # the last 10 are repeats inside the 10-minute cooldown
     context.set_offline(True)

@@ -123,7 +123,7 @@ def open_page(browser, url, allowed_hosts=("127.0.0.1",)):
     context.route("**/*", guard)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function("window.scannerReady === true")
+    page.wait_for_function("() => window.scannerReady === true")
     return page, blocked
 
 
@@ -243,7 +243,7 @@ def test_camera_decodes_fake_qr_offline(pw, server, tmp_path):
         blocked.clear()
 
         assert page.evaluate(START_CAMERA, {}) == {"decoder": "polyfill"}
-        page.wait_for_function("camScans.length > 0", timeout=20_000)
+        page.wait_for_function("() => camScans.length > 0", timeout=20_000)
         assert page.evaluate("camScans") == [text]
         # The same badge stays in view: still one scan.
         page.wait_for_timeout(1000)
@@ -267,7 +267,7 @@ def test_camera_works_under_strict_csp(pw, server, tmp_path):
             document.addEventListener("securitypolicyviolation", (e) => violations.push(e.violatedDirective));
         }""")
         assert page.evaluate(START_CAMERA, {}) == {"decoder": "polyfill"}
-        page.wait_for_function("camScans.length > 0", timeout=20_000)
+        page.wait_for_function("() => camScans.length > 0", timeout=20_000)
         assert page.evaluate("camScans") == ["7KQ3M9XPA2TR4WCH"]
         assert page.evaluate("violations") == []
         assert blocked == []

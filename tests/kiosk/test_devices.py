@@ -29,6 +29,21 @@ def test_pairing_link_is_one_time_and_sets_a_credential(app, db):
     assert again.status_code == 403 and "không hợp lệ" in again.get_data(as_text=True)
 
 
+def test_pairing_many_devices_from_one_address_is_not_limited_but_guessing_is(app, db):
+    """Forty kiosks paired from one laptop (or behind one NAT) all pair; only
+    wrong codes count towards the limit, and past it even a good code waits."""
+    limit = app.config["LOGIN_RATE_LIMIT"]
+    for n in range(limit + 5):
+        _, code = create_device(db, f"Kiosk {n}", "desk", None, "test")
+        assert post_form(app.test_client(), f"/pair/{code}").status_code == 302, n
+    client = app.test_client()
+    for _ in range(limit):
+        assert post_form(client, "/pair/not-a-real-code").status_code == 403
+    _, code = create_device(db, "After the guessing", "desk", None, "test")
+    refused = post_form(client, f"/pair/{code}")
+    assert refused.status_code == 429 and "một phút" in refused.get_data(as_text=True)
+
+
 def test_expired_pairing_link_is_refused(db):
     device_id, code = create_device(db, "Khu VR", "stage", None, "test")
     with transaction(db):

@@ -139,7 +139,7 @@ def test_kiosks_fail_over_to_the_standby_and_lose_no_acknowledged_scan(tmp_path,
             page = context.new_page()
             pair_page(page, hub.url, hub_db, "zone", zone, name=f"Kiosk {n}")
             page.wait_for_url(f"{hub.url}/zone")
-            page.wait_for_function("window.__festival !== undefined && window.__festival.outbox.hubId !== null")
+            page.wait_for_function("() => window.__festival !== undefined && window.__festival.outbox.hubId !== null")
             pages.append(page)
         hub_id = requests.get(hub.url + "/healthz", timeout=5).json()["hub"]
         batches = iter([tokens[i:i + PER_PHASE] for i in range(0, len(tokens), PER_PHASE)])

@@ -23,8 +23,10 @@ def pair_page(page, base_url: str, db_path, role: str, zone_id: int | None = Non
     finally:
         db.conn.close()
     page.goto(f"{base_url}/pair/{code}")
+    before = {c["name"]: c["value"] for c in page.context.cookies(base_url)}.get("festival_device")
     with page.expect_navigation():
         page.click("form button[type=submit]")
-    cookies = {c["name"] for c in page.context.cookies(base_url)}
-    assert "festival_device" in cookies, f"pairing failed: {page.url}"
+    after = {c["name"]: c["value"] for c in page.context.cookies(base_url)}.get("festival_device")
+    # A new credential each time: a context paired before keeps its old cookie when a pairing fails.
+    assert after is not None and after != before, f"pairing failed: {page.url} {page.content()[:500]}"
     return device_id
