@@ -253,7 +253,9 @@ def render(results: dict) -> str:
               "hub with a cheaper commit (`FESTIVAL_GAME_SYNCHRONOUS=FULL` puts the fsync back on answers). "
               "The crowd part (fan-out, 1,000/2,000/5,000 phones) takes about 20 minutes on its own; "
               "`BENCH_GC_TUNE=0` measures the hub with CPython's collector defaults, `BENCH_NO_REFERENCE=1` "
-              "skips the Node.js reference.", ""]
+              "skips the Node.js reference.", "",
+              "Before-and-after comparisons of single changes (two commits measured back to back) are "
+              "in [benchmark-history.md](benchmark-history.md); this file is rewritten by every run.", ""]
     if results.get("kept"):
         lines += ["> Only " + ", ".join(results["parts"]) + " ran this time; the other parts' figures are kept "
                   "from earlier runs: " + "; ".join(f"{part} ({k.get('mode')} run of {k.get('started')})"

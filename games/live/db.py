@@ -17,57 +17,11 @@ docs/games.md, "Durability and speed", has the trade-off and the figures.
 """
 from __future__ import annotations
 
-import threading
-
 from flask import current_app, g
 
-from kiosk.db import open_db
+from kiosk.db import ConnectionPool, pool
 
-KEEP_IDLE = 8  # more are opened when events overlap; extras are closed on return
 SYNC_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-class ConnectionPool:
-    """Open connections to one database file, handed out one per event."""
-
-    def __init__(self, path: str, synchronous: str, keep: int = KEEP_IDLE):
-        self.path, self.synchronous, self.keep = path, synchronous, keep
-        self._idle: list = []
-        self._lock = threading.Lock()
-
-    def take(self):
-        """An open connection for the caller alone until it is given back."""
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        return open_db(self.path, self.synchronous)
-
-    def give(self, db) -> None:
-        """Take a connection back; a transaction left open is rolled back first."""
-        try:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 - a broken connection is closed, not reused
-            _close(db)
-            return
-        with self._lock:
-            if len(self._idle) < self.keep:
-                self._idle.append(db)
-                return
-        _close(db)
-
-    def close_all(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for db in idle:
-            _close(db)
-
-
-def _close(db) -> None:
-    try:
-        db.conn.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail too
-        pass
 
 
 def game_synchronous(config) -> str:
@@ -77,12 +31,8 @@ def game_synchronous(config) -> str:
 
 
 def pool_for(app) -> ConnectionPool:
-    """This app's pool (created on first use)."""
-    pool = app.extensions.get("games_db_pool")
-    if pool is None:
-        pool = app.extensions.setdefault(
-            "games_db_pool", ConnectionPool(app.config["DATABASE"], game_synchronous(app.config)))
-    return pool
+    """This app's pool of live-game connections (created on first use)."""
+    return pool(app, game_synchronous(app.config))
 
 
 def play_db():

@@ -1,0 +1,47 @@
+"""Request connections come from a pool (kiosk.db.ConnectionPool): reused,
+cleaned when given back, never carried into a forked process."""
+from __future__ import annotations
+
+import os
+
+from kiosk.db import ConnectionPool, after_commit, get_db, pool, transaction
+
+
+def test_requests_reuse_one_open_connection(app):
+    seen = []
+    for _ in range(3):
+        with app.app_context():
+            seen.append(id(get_db().conn))
+    assert len(set(seen)) == 1
+    assert pool(app).synchronous == app.config["SQLITE_SYNCHRONOUS"]
+    assert pool(app, "FULL") is not pool(app) and pool(app, "FULL").synchronous == "FULL"
+
+
+def test_a_connection_given_back_mid_transaction_is_rolled_back_and_forgets_its_callbacks(app):
+    ran = []
+    with app.app_context():
+        db = get_db()
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO settings (key, value) VALUES ('half', 'written')")
+        after_commit(db, ran.append, "announced")
+        # the request ends here, its handler having died mid-transaction
+    with app.app_context():
+        db = get_db()
+        assert not db.conn.in_transaction
+        assert db.execute("SELECT 1 FROM settings WHERE key = 'half'").fetchone() is None
+        with transaction(db):
+            db.execute("INSERT INTO settings (key, value) VALUES ('whole', 'written')")
+    assert ran == []  # the dead request's callback did not ride along with the next commit
+
+
+def test_a_forked_process_opens_its_own(tmp_path):
+    path = str(tmp_path / "f.db")
+    shared = ConnectionPool(path, "FULL")
+    parent = shared.take()
+    shared.give(parent)
+    shared._pid = -1  # as seen from a child process after fork
+    child = shared.take()
+    assert child is not parent and shared._pid == os.getpid()
+    shared.give(child)
+    shared.close_all()
+    parent.conn.close()
