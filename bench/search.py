@@ -92,7 +92,7 @@ def build(db, count: int, seed: int = 14) -> None:
     the search words first (computed in Python), then the rows."""
     # The project is imported when a part runs, as in the other bench parts (python -m bench --only …).
     from checkin.search import index_rows, pair_rows
-    from kiosk.db import now
+    from kiosk.db import now, refresh_statistics
     from kiosk.text import fold, name_sort_key
 
     stamp = now()
@@ -113,7 +113,7 @@ def build(db, count: int, seed: int = 14) -> None:
         db.conn.executemany(
             "INSERT INTO attendees (id, full_name, name_fold, name_sort, nickname, age_band, school, school_fold, "
             "class_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", people)
-    db.execute("ANALYZE")
+    refresh_statistics(db)  # as the hub does at start-up and after an import
 
 
 def check(db) -> dict[str, list[str]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from kiosk.audit import audit
-from kiosk.db import get_setting, now, transaction
+from kiosk.db import get_setting, now, refresh_statistics, transaction
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
 from kiosk.signals import announce, attendee_registered
@@ -551,4 +551,6 @@ def import_csv(db, source, mapping: dict | None = None, all_or_nothing: bool = F
             announce(db, attendee_registered, attendee_id=None)
         audit(db, by, "attendees.import", None,
               f"imported={report.imported} duplicates={len(report.duplicates)} errors={len(report.errors)}")
+    if report.imported and not db.conn.in_transaction:
+        refresh_statistics(db)  # a class list can double the festival: let the search's planner know
     return report

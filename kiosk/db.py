@@ -245,8 +245,24 @@ def set_setting(db: sqlite_utils.Database, key: str, value) -> None:
     )
 
 
+STATISTICS_ROWS = 1000  # rows sampled per index: about 10 ms at 100,000 attendees
+
+
+def refresh_statistics(db: sqlite_utils.Database) -> None:
+    """Sample the indexes for SQLite's planner (ANALYZE, bounded by analysis_limit).
+
+    Without statistics the planner guesses, and at 100,000 attendees the
+    desk search's multi-word queries took half again as many steps (issue
+    14, ``docs/benchmark-history.md``). Run at start-up and after a bulk
+    import; it never holds the write lock for long.
+    """
+    db.conn.execute(f"PRAGMA analysis_limit={STATISTICS_ROWS}")
+    db.conn.execute("ANALYZE")
+
+
 def init_app(app) -> None:
     app.teardown_appcontext(close_db)
     with app.app_context():
         with app_connection(app) as db:
             migrate(db)
+            refresh_statistics(db)

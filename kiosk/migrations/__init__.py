@@ -15,3 +15,4 @@ from . import m00_core, m01_games, m05_boards, m06_ops, m07_boards, m08_games  #
 from . import m10_attendees_search  # noqa: E402,F401
 from . import m11_security  # noqa: E402,F401
 from . import m12_outcomes  # noqa: E402,F401
+from . import m13_search_roles  # noqa: E402,F401

@@ -2,6 +2,7 @@
 import pytest
 
 from bench.search import NAMED, QUERIES, build, check
+from checkin.importer import import_csv
 from checkin.search import index_rows, pair_rows, search
 from kiosk.db import migrate, open_db
 from kiosk.ops.purge import withdraw_attendee
@@ -130,3 +131,27 @@ def test_api_pages_and_shows_what_tells_namesakes_apart(device_client, make_atte
     assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}
     for bad in ("offset=-5", "offset=abc", "limit=100000", "limit=-1", "offset=99999999999999999999"):
         assert desk.get(f"/api/attendees/search?q=nguyen&{bad}").status_code == 200, bad
+
+
+def test_a_prefix_level_reads_by_role_not_through_every_middle_name(festival):
+    """"th": family and given names first, without walking the "thanh"/"thi"
+    middle names on the way (the role index of migration m13)."""
+    statements = []
+    festival.conn.set_trace_callback(statements.append)
+    try:
+        found = search(festival, "th")
+    finally:
+        festival.conn.set_trace_callback(None)
+    assert len(found) == 20
+    prefix_levels = [s for s in statements if "FROM attendee_words" in s and "word >" in s and "DISTINCT" in s]
+    assert prefix_levels
+    for sql in prefix_levels:
+        plan = " ".join(r[3] for r in festival.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "attendee_words_role" in plan, plan
+
+
+def test_the_hub_keeps_statistics_for_the_planner(app, db):
+    """Start-up and a class-list import sample the indexes (ANALYZE with a limit)."""
+    import_csv(db, "Họ và tên,Trường,Lớp,Tuổi\nNguyễn Văn An,THCS Kim Liên,9A,13\nTrần Thị Bình,THCS Kim Liên,9A,13\n")
+    tables = {r[0] for r in db.execute("SELECT DISTINCT tbl FROM sqlite_stat1")}
+    assert {"attendees", "attendee_words"} <= tables
