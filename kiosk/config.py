@@ -51,7 +51,7 @@ DEFAULTS = {
     # An organiser's extra nickname word list (a text file, format as in
     # kiosk/data/blocked_words.txt), added to the shipped one.
     "NICKNAME_BLOCKLIST": None,
-    # Login and pairing attempts per client address per minute.
+    # Failed login and pairing attempts per client address (and username) per minute.
     "LOGIN_RATE_LIMIT": 10,
     "PAIRING_TTL_SECONDS": 600,
     "TESTING": False,
