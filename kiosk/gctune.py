@@ -50,7 +50,7 @@ class Recorder:
         self.gc = {"count": 0, "total_ms": 0.0, "max_ms": 0.0, "max_cpu_ms": 0.0,
                    "by_gen": {"0": 0, "1": 0, "2": 0}}
         self.lag = {"count": 0, "max_ms": 0.0, "total_ms": 0.0}
-        self.pauses: list[list] = []  # [epoch s, wall ms, generation, CPU ms]
+        self.pauses: list[list] = []  # [epoch s, wall ms, generation, CPU ms, objects collected]
         self.lags: list[list] = []  # [epoch s, ms]
         self.changed = True
 
@@ -70,7 +70,7 @@ class Recorder:
         self.gc["by_gen"][str(gen)] = self.gc["by_gen"].get(str(gen), 0) + 1
         self.changed = True
         if ms >= NOTE_MS:
-            self.pauses.append([time.time(), round(ms, 2), gen, round(cpu_ms, 2)])
+            self.pauses.append([time.time(), round(ms, 2), gen, round(cpu_ms, 2), info.get("collected", 0)])
             del self.pauses[:-KEEP]
 
     def probe(self) -> None:
