@@ -111,6 +111,29 @@ def test_tune_freezes_and_sets_thresholds():
         gc.set_threshold(*before)
 
 
+def test_the_freezer_freezes_each_round_and_thaws_to_collect(monkeypatch):
+    """Each round freezes what survived; a round past THAW_EVERY_S first
+    unfreezes and collects everything (cyclic garbage frozen earlier goes)."""
+    monkeypatch.setattr(gctune.socketio, "sleep", lambda seconds: None)
+    calls = []
+    monkeypatch.setattr(gctune.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(gctune.gc, "unfreeze", lambda: calls.append("unfreeze"))
+    monkeypatch.setattr(gctune.gc, "collect", lambda: calls.append("collect"))
+    gctune.freezer(rounds=2)
+    assert calls == ["freeze", "freeze"]
+    calls.clear()
+    monkeypatch.setattr(gctune, "THAW_EVERY_S", 0.0)
+    gctune.freezer(lambda: gctune.QUIET_SOCKETS + 1, rounds=1)  # a big game is on: not now
+    assert calls == ["freeze"]
+    calls.clear()
+    gctune.freezer(lambda: 3, rounds=1)
+    assert calls == ["unfreeze", "collect", "freeze"]
+    calls.clear()
+    monkeypatch.setattr(gctune, "THAW_AT_MOST_S", 0.0)  # but not for ever
+    gctune.freezer(lambda: gctune.QUIET_SOCKETS + 1, rounds=1)
+    assert calls == ["unfreeze", "collect", "freeze"]
+
+
 def test_the_recorder_times_collections_and_writes_its_file(tmp_path):
     recorder = gctune.Recorder(str(tmp_path / "gc.json"))
     gc.callbacks.append(recorder.on_gc)
