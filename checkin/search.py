@@ -233,14 +233,15 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
     (name words apart from school and class words). For one common word,
     level by level of its score (:func:`_tiered`). A word that starts no
     name ("chu", "9a") is a filter on the attendee's school and class
-    (:func:`_place_filter`), which is also the candidate source when it
-    matches fewer attendees than the rarest name word. For several words
-    whose rarest has more candidates than the page needs, first the rarest
-    pair of consecutive words in order ("tran thi") when it is much rarer
-    (and rarer than the school and class filter): if those fill the page,
-    the page is theirs (the name typed in order). Otherwise the rarest
-    word's candidates, checked for the other words rarest first. At most
-    MAX_CANDIDATES matching attendees are ranked.
+    (:func:`_place_filter`). For several words whose rarest has more
+    candidates than the page needs, first the rarest pair of consecutive
+    words in order ("tran thi") when it is much rarer (and rarer than the
+    school and class filter): if the first PAIR_SCAN × page of its rows fill
+    the page, the page is theirs (the name typed in order). Otherwise the
+    cheapest source by the PROBE/ROW cost model: the rarest word's rows, the
+    place filter's attendees, or the two rarest words' rows intersected; the
+    candidates are checked for the other words rarest first. At most
+    MAX_CANDIDATES matching attendees (or the page, if deeper) are ranked.
     """
     terms = parse(query)
     if not terms or all(len(w) < 2 for w, _ in terms):

@@ -100,12 +100,6 @@ class ConnectionPool:
                 return
         _close(db)
 
-    def close_all(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for db in idle:
-            _close(db)
-
 
 def _close(db) -> None:
     try:

@@ -43,5 +43,5 @@ def test_a_forked_process_opens_its_own(tmp_path):
     child = shared.take()
     assert child is not parent and shared._pid == os.getpid()
     shared.give(child)
-    shared.close_all()
-    parent.conn.close()
+    for db in (parent, child):
+        db.conn.close()
