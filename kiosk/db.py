@@ -259,4 +259,7 @@ def init_app(app) -> None:
     with app.app_context():
         with app_connection(app) as db:
             migrate(db)
-            refresh_statistics(db)
+            try:
+                refresh_statistics(db)
+            except sqlite3.OperationalError as exc:  # busy or read-only: the planner guesses, the hub starts
+                app.logger.warning("planner statistics not refreshed: %s", exc)

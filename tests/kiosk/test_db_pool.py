@@ -3,7 +3,10 @@ cleaned when given back, never carried into a forked process."""
 from __future__ import annotations
 
 import os
+import sqlite3
 
+from kiosk import create_app
+from kiosk import db as db_module
 from kiosk.db import ConnectionPool, after_commit, get_db, pool, transaction
 
 
@@ -45,3 +48,14 @@ def test_a_forked_process_opens_its_own(tmp_path):
     shared.give(child)
     for db in (parent, child):
         db.conn.close()
+
+
+def test_statistics_that_cannot_be_written_do_not_stop_the_hub(tmp_path, monkeypatch):
+    """ANALYZE only helps the planner: a busy or read-only file must not stop start-up."""
+    def locked(_db):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(db_module, "refresh_statistics", locked)
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "DATABASE": str(tmp_path / "festival.db"), "SECRET_KEY": "x", "ASYNC_MODE": "threading"})
+    assert app.test_client().get("/healthz").status_code == 200
