@@ -33,16 +33,18 @@ HOSTILE_ADDRESS = "127.0.0.66"
 FLOOD_ADDRESS = "127.0.0.67"
 
 
-def _upgrade(port: int, source: str, headers: dict | None = None) -> socket.socket | None:
-    """A raw websocket upgrade of Engine.IO; the socket when it got 101, else None."""
+def upgrade(port: int, source: str = "127.0.0.1", headers: dict | None = None,
+            timeout: float = 5.0) -> tuple[int, socket.socket | None]:
+    """Open ``/socket.io/?EIO=4&transport=websocket`` and return (HTTP status,
+    the open socket when it was upgraded, else None)."""
     sock = socket.socket()
-    sock.settimeout(10)
+    sock.settimeout(timeout)
     try:
         sock.bind((source, 0))
         sock.connect(("127.0.0.1", port))
-        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         key = base64.b64encode(os.urandom(16)).decode()
-        sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                       f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                       f"Sec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
         head = b""
@@ -51,13 +53,22 @@ def _upgrade(port: int, source: str, headers: dict | None = None) -> socket.sock
             if not chunk:
                 break
             head += chunk
-        if head.startswith(b"HTTP/1.1 101"):
-            sock.setblocking(False)
-            return sock
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
     except OSError:
-        pass
-    sock.close()
-    return None
+        sock.close()
+        return 0, None
+    if status != 101:
+        sock.close()
+        return status, None
+    return status, sock
+
+
+def _upgrade(port: int, source: str, headers: dict | None = None) -> socket.socket | None:
+    """:func:`upgrade`'s socket, non-blocking, when it got 101; else None."""
+    _status, sock = upgrade(port, source, headers, timeout=10)
+    if sock is not None:
+        sock.setblocking(False)
+    return sock
 
 
 def _frame(text: str) -> bytes:

@@ -7,21 +7,17 @@ own result arrives when the question closes and the big screen on the hub
 shows the reveal, then the podium ends the game on both sides."""
 from __future__ import annotations
 
-import threading
-import time
 
 import pytest
 import requests
-import socketio
 
 from kiosk import create_app
 from kiosk.db import open_db
 from kiosk.devices.service import create_device, pair_device
-from tests.support.live import LiveServer
+from tests.support.recording import RecordingClient, hub_and_edge
 
 pytestmark = [pytest.mark.redis, pytest.mark.server]
 
-WAIT_S = 20
 
 
 @pytest.fixture(scope="module")
@@ -39,55 +35,8 @@ def big_game_setting(tmp_path_factory, redis_url):
             creds[role] = pair_device(db, code)[2]
     finally:
         db.conn.close()
-    queue = {"FESTIVAL_MESSAGE_QUEUE": redis_url}
-    hub = LiveServer(instance, database, env={**queue, "FESTIVAL_NODE_ROLE": "hub"}).start()
-    edge = LiveServer(instance, database, env={**queue, "FESTIVAL_NODE_ROLE": "edge"})
-    try:
-        edge.start()
-    except Exception:
-        hub.stop()
-        raise
-    yield {"hub": hub, "edge": edge, "creds": creds}
-    edge.stop()
-    hub.stop()
-
-
-class Client:
-    """A python-socketio client that records what it receives."""
-
-    def __init__(self, url: str, namespace: str, auth: dict, events: tuple[str, ...]):
-        self.sio = socketio.Client(reconnection=False)
-        self.namespace = namespace
-        self.received: list[tuple[str, object]] = []
-        self.changed = threading.Condition()
-        for event in events:
-            self.sio.on(event, self._recorder(event), namespace=namespace)
-        self.sio.connect(url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=10)
-
-    def _recorder(self, event):
-        def record(data=None):
-            with self.changed:
-                self.received.append((event, data))
-                self.changed.notify_all()
-        return record
-
-    def wait_for(self, event: str, test=lambda data: True):
-        deadline = time.monotonic() + WAIT_S
-        with self.changed:
-            while True:
-                for name, data in self.received:
-                    if name == event and test(data):
-                        return data
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.changed.wait(left)
-
-    def call(self, event, data):
-        return self.sio.call(event, data, namespace=self.namespace, timeout=10)
-
-    def close(self):
-        self.sio.disconnect()
+    with hub_and_edge(instance, database, redis_url) as (hub, edge):
+        yield {"hub": hub, "edge": edge, "creds": creds}
 
 
 def test_a_phone_on_the_edge_plays_a_game_hosted_on_the_hub(big_game_setting):
@@ -100,9 +49,9 @@ def test_a_phone_on_the_edge_plays_a_game_hosted_on_the_hub(big_game_setting):
     joined = requests.post(edge.url + "/play/join", json={"code": game["code"], "nickname": None, "lang": "vi"},
                            timeout=10)
     assert joined.status_code == 201, joined.text
-    phone = Client(edge.url, "/play", {"token": joined.json()["token"]}, ("state", "q", "rv", "end"))
-    host = Client(hub.url, "/host", {"token": creds["host"]}, ())
-    screen = Client(hub.url, "/gamescreen", {"token": creds["stage"]}, ("live", "rv", "end"))
+    phone = RecordingClient(edge.url, "/play", {"token": joined.json()["token"]}, ("state", "q", "rv", "end"))
+    host = RecordingClient(hub.url, "/host", {"token": creds["host"]}, ())
+    screen = RecordingClient(hub.url, "/gamescreen", {"token": creds["stage"]}, ("live", "rv", "end"))
     try:
         state = phone.wait_for("state")
         assert state and state["st"] == "lobby" and state["me"]["nick"] == joined.json()["player"]["nick"]

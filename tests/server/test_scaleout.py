@@ -5,22 +5,19 @@ game question reaches players on both nodes, and a phone on the edge node
 answers (its write lands in the shared SQLite file)."""
 from __future__ import annotations
 
-import threading
-import time
 
 import pytest
 import requests
-import socketio
 
 from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app
 from kiosk.db import now, open_db
 from kiosk.devices.service import create_device, pair_device
-from tests.support.live import LiveServer, free_port
+from tests.support.live import free_port
+from tests.support.recording import RecordingClient, hub_and_edge
 
 pytestmark = [pytest.mark.redis, pytest.mark.server]
 
-WAIT_S = 20
 
 
 @pytest.fixture(scope="module")
@@ -46,56 +43,8 @@ def cluster(tmp_path_factory, redis_url):
                             consent_child=True, consent_public=True), "walkin", "test", check_consents=False)
     finally:
         db.conn.close()
-    queue = {"FESTIVAL_MESSAGE_QUEUE": redis_url}
-    hub = LiveServer(instance, database, env={**queue, "FESTIVAL_NODE_ROLE": "hub"}).start()
-    edge = LiveServer(instance, database, env={**queue, "FESTIVAL_NODE_ROLE": "edge"})
-    try:
-        edge.start()
-    except Exception:
-        hub.stop()
-        raise
-    yield {"hub": hub, "edge": edge, "creds": creds, "token": token, "attendee_id": attendee_id}
-    edge.stop()
-    hub.stop()
-
-
-class Listener:
-    """A python-socketio client that records the events it receives."""
-
-    def __init__(self, url: str, namespace: str, auth: dict, events: tuple[str, ...]):
-        self.client = socketio.Client(reconnection=False)
-        self.namespace = namespace
-        self.received: list[tuple[str, object]] = []
-        self.changed = threading.Condition()
-        for event in events:
-            self.client.on(event, self._recorder(event), namespace=namespace)
-        self.client.connect(url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=10)
-
-    def _recorder(self, event):
-        def record(data=None):
-            with self.changed:
-                self.received.append((event, data))
-                self.changed.notify_all()
-        return record
-
-    def wait_for(self, predicate, timeout: float = WAIT_S):
-        """The first received (event, data) matching ``predicate``, or None after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for item in self.received:
-                    if predicate(*item):
-                        return item
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.changed.wait(left)
-
-    def call(self, event, data):
-        return self.client.call(event, data, namespace=self.namespace, timeout=10)
-
-    def close(self):
-        self.client.disconnect()
+    with hub_and_edge(instance, database, redis_url) as (hub, edge):
+        yield {"hub": hub, "edge": edge, "creds": creds, "token": token, "attendee_id": attendee_id}
 
 
 def bearer(cred: str) -> dict:
@@ -113,7 +62,7 @@ def test_a_scan_on_the_hub_reaches_a_stage_screen_on_the_edge(cluster):
     hub, edge, creds = cluster["hub"], cluster["edge"], cluster["creds"]
     auth = {"token": creds["stage"]}
     # The only screen is on the edge: the hub must push although none of its own clients watch.
-    screens = [Listener(edge.url, "/public", auth, ("board",))]
+    screens = [RecordingClient(edge.url, "/public", auth, ("board",))]
     try:
         for screen in screens:
             ack = screen.call("subscribe", {"boards": ["overall"]})
@@ -127,7 +76,7 @@ def test_a_scan_on_the_hub_reaches_a_stage_screen_on_the_edge(cluster):
                 r["name_vi"] == "Mây Hồng" and r["score"] == 25 for r in data["rows"])
 
         for screen in screens:
-            assert screen.wait_for(shows_points), screen.received
+            assert screen.first(shows_points), screen.received
     finally:
         for screen in screens:
             screen.close()
@@ -145,14 +94,14 @@ def test_a_live_question_reaches_players_on_both_nodes(cluster):
         joined = requests.post(node.url + "/play/join", json={"code": game["code"], "nickname": f"Sóc {name}"},
                                timeout=10)
         assert joined.status_code == 201, joined.text
-        phones[name] = Listener(node.url, "/play", {"token": joined.json()["token"]}, ("state", "q", "rv"))
-    host = Listener(hub.url, "/host", {"token": creds["host"]}, ("q",))
+        phones[name] = RecordingClient(node.url, "/play", {"token": joined.json()["token"]}, ("state", "q", "rv"))
+    host = RecordingClient(hub.url, "/host", {"token": creds["host"]}, ("q",))
     try:
         for phone in phones.values():
-            assert phone.wait_for(lambda e, d: e == "state")
+            assert phone.first(lambda e, d: e == "state")
         started = host.call("start", {"g": game["id"]})
         assert started["ok"], started
-        questions = {name: phone.wait_for(lambda e, d: e == "q" and d["i"] == 0) for name, phone in phones.items()}
+        questions = {name: phone.first(lambda e, d: e == "q" and d["i"] == 0) for name, phone in phones.items()}
         assert questions["hub"] and questions["edge"], {n: p.received for n, p in phones.items()}
         assert questions["hub"][1]["p"] == questions["edge"][1]["p"]
 
