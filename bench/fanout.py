@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import dataset
-from .procstat import CpuMeter, rss_mib
+from .procstat import CpuMeter, cpu_seconds, rss_mib
 from .server import BENCH, Server
 from .stats import ratio, summary_ms
 from .wsclient import SioClient
@@ -276,13 +276,17 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
     play_to = time.time()
     rss_end = rss_mib(worker_pid)
     watcher.stop()
-    done.set()
+    meter = CpuMeter(worker_pid).start()
+    leave_from = time.time()
+    done.set()  # every phone closes its socket now, as a crowd leaves when the game ends
     parts = []
     for _ in procs:
         try:
             parts.append(out.get(timeout=60))
         except queue.Empty:
             break
+    leave_wall = _until_idle(worker_pid) - leave_from
+    leave_cpu = meter.stop()
     for p in procs:
         p.join(10)
         if p.is_alive():
@@ -292,12 +296,25 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
     worker = _worker_stats(gc_stats, {"joining": (arrive_from, joined_at), "playing": (play_from, play_to)})
     result = _figures(kind, n, parts, starts, acks, stage, connect_wall, connect_cpu, play_cpu,
                       rss_connected, rss_end, cfg)
-    result.update({"pinned": pinned, "rss_peak_mib": max(watcher.rss_peak, rss_end, rss_connected),
+    result.update({"leave_s": round(leave_wall, 2), "leave_server_cpu_s": round(leave_cpu, 3),
+                   "leave_cpu_ms_per_player": round(leave_cpu / n * 1000, 3) if n else None,
+                   "pinned": pinned, "rss_peak_mib": max(watcher.rss_peak, rss_end, rss_connected),
                    "worker": worker, "load_average": [round(x, 2) for x in os.getloadavg()]})
     if desk_cred:
         result["desk"] = {"quiet": watcher.desk(0, arrive_from), "joining": watcher.desk(arrive_from, joined_at),
                           "playing": watcher.desk(play_from, play_to)}
     return result
+
+
+def _until_idle(pid: int, window_s: float = 0.5, busy_share: float = 0.05, limit_s: float = 60.0) -> float:
+    """Wait until the process uses under ``busy_share`` of a core over ``window_s``; returns when (epoch s)."""
+    end = time.time() + limit_s
+    while time.time() < end:
+        began = cpu_seconds(pid)
+        time.sleep(window_s)
+        if cpu_seconds(pid) - began < busy_share * window_s:
+            return time.time() - window_s
+    return time.time()
 
 
 def _figures(kind, n, parts, starts, acks, stage, connect_wall, connect_cpu, play_cpu, rss_connected,
@@ -412,7 +429,7 @@ def goals(out: dict, sizes: list[int]) -> list[dict]:
     """The issue's goals at 5,000 and 2,000 players (or the largest and the middle size run)."""
     big = 5000 if 5000 in sizes else max(sizes)
     mid = 2000 if 2000 in sizes else sorted(sizes)[len(sizes) // 2]
-    hub, node = out["sizes"].get(str(big), {}).get("hub", {}), out["sizes"].get(str(big), {}).get("node", {})
+    hub = out["sizes"].get(str(big), {}).get("hub", {})
     hub2, node2 = out["sizes"].get(str(mid), {}).get("hub", {}), out["sizes"].get(str(mid), {}).get("node", {})
     rows = []
     joined, delivered = hub.get("joined_pct"), hub.get("delivered_pct_min")

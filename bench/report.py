@@ -91,7 +91,8 @@ def _fanout(f: dict) -> list[str]:
         for kind, r in entry.items():
             crowd.append([kind, int(n), r.get("joined_pct"), r["join"]["p50_ms"], r["join"]["p99_ms"],
                           r["connect"]["p50_ms"], r["connect"]["p99_ms"], r["connect_wall_s"],
-                          r.get("join_connect_cpu_ms_per_player")])
+                          r.get("join_connect_cpu_ms_per_player"), r.get("leave_s"),
+                          r.get("leave_cpu_ms_per_player")])
             play.append([kind, int(n), r["delivered_pct_min"], r["delivery"]["p50_ms"], r["delivery"]["p99_ms"],
                          r["answer_ack"]["p50_ms"], r["answer_ack"]["p99_ms"],
                          r["stage_board_after_last_answer_ms_max"], r["server_cpu_ms_per_player_question"],
@@ -116,9 +117,11 @@ def _fanout(f: dict) -> list[str]:
            "player per question = the worker's CPU during the questions / (players × questions).", ""]
     if f.get("reference_error"):
         out += [f"Node.js reference not run: {f['reference_error']}", ""]
-    out += ["Arrival (join, then socket connect):", ""]
+    out += ["Arrival (join, then socket connect) and, after the game, every phone closing its socket at once "
+            "(until the server is idle again):", ""]
     out += _table(["server", "players", "joined %", "join p50 ms", "join p99 ms", "connect p50 ms",
-                   "connect p99 ms", "all in s", "server CPU ms per join+connect"], crowd)
+                   "connect p99 ms", "all in s", "server CPU ms per join+connect",
+                   "all left in s", "server CPU ms per phone leaving"], crowd)
     out += ["Playing:", ""]
     out += _table(["server", "players", "delivered %", "q p50 ms", "q p99 ms", "ack p50 ms", "ack p99 ms",
                    "screen top 5 after last answer ms", "server CPU ms/player/question", "peak RSS MiB",

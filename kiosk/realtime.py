@@ -23,6 +23,7 @@ from .admission import (PENDING_KEY, STAFF_KEY, Admission, AdmissionMiddleware, 
                         EventLimiter)
 from .auth import allowed, resolve_principal
 from .db import app_connection, get_db
+from .rooms import manager_for
 from .errors import HTTP_MESSAGES, ServiceError
 
 log = logging.getLogger(__name__)
@@ -370,11 +371,14 @@ def is_hub(app) -> bool:
 
 
 def init_app(app) -> None:
+    channel = app.config.get("SOCKETIO_CHANNEL", "festival")
+    manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config.get("MESSAGE_QUEUE"),
-        channel=app.config.get("SOCKETIO_CHANNEL", "festival"),
+        channel=channel,
+        **({} if manager is None else {"client_manager": manager}),
         cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
         ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 25),
         ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),

@@ -1,0 +1,125 @@
+"""The indexed room manager (kiosk/rooms.py) keeps exactly the library's room
+table, and a disconnect no longer walks every room of the namespace."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import socketio
+
+from kiosk import create_app, rooms
+from kiosk.realtime import socketio as flask_socketio
+
+
+class _Server:
+    """What a manager asks of its server here: fresh ids."""
+
+    def __init__(self):
+        self.n = 0
+        self.eio = self
+        self.packet_class = socketio.packet.Packet
+
+    def generate_id(self):
+        self.n += 1
+        return f"s{self.n}"
+
+
+def _pair():
+    made = []
+    for cls in (socketio.Manager, rooms.Manager):
+        manager = cls()
+        manager.set_server(_Server())
+        made.append(manager)
+    return made
+
+
+def _table(manager) -> dict:
+    return {ns: {room: dict(members) for room, members in by_room.items()}
+            for ns, by_room in manager.rooms.items()}
+
+
+def test_random_operations_leave_the_same_table_as_the_library():
+    rng = random.Random(17)
+    stock, indexed = _pair()
+    live: list[tuple[str, str]] = []  # (namespace, sid), the same in both
+    for step in range(4_000):
+        op = rng.random()
+        if op < 0.3 or not live:
+            namespace = rng.choice(["/play", "/host"])
+            eio = f"e{step}"
+            sids = {m.connect(eio, namespace) for m in (stock, indexed)}
+            assert len(sids) == 1
+            live.append((namespace, sids.pop()))
+        elif op < 0.6:
+            namespace, sid = rng.choice(live)
+            room = rng.choice(["g:1", "g:2", f"p:{rng.randrange(30)}"])
+            for m in (stock, indexed):
+                m.enter_room(sid, namespace, room)
+        elif op < 0.75:
+            namespace, sid = rng.choice(live)
+            room = rng.choice(["g:1", "g:2", f"p:{rng.randrange(30)}"])
+            for m in (stock, indexed):
+                m.leave_room(sid, namespace, room)
+        elif op < 0.8:
+            room = rng.choice(["g:1", "g:2"])
+            for m in (stock, indexed):
+                m.close_room(room, "/play")
+        else:
+            namespace, sid = live.pop(rng.randrange(len(live)))
+            for m in (stock, indexed):
+                m.pre_disconnect(sid, namespace)
+                m.disconnect(sid, namespace)
+        if step % 97 == 0 and live:
+            namespace, sid = rng.choice(live)
+            assert sorted(indexed.get_rooms(sid, namespace), key=str) == \
+                sorted(stock.get_rooms(sid, namespace), key=str)
+    assert _table(indexed) == _table(stock)
+    assert indexed.pending_disconnect == stock.pending_disconnect == {}
+    # Nothing is remembered of sockets that are gone.
+    assert set(indexed.rooms_of) == {(ns, sid) for ns, sid in live}
+
+
+def test_a_disconnect_forgets_callbacks_and_pending_connects():
+    manager = rooms.Manager()
+    manager.set_server(_Server())
+    sid = manager.pre_connect("e1", "/play")
+    manager._generate_ack_id(sid, lambda *a: None)
+    manager.basic_disconnect(sid, "/play")
+    assert sid not in manager.callbacks
+    assert manager.pending_connect == {}
+    assert manager.rooms == {}
+    assert manager.rooms_of == {}
+
+
+def test_a_disconnect_touches_only_its_own_rooms():
+    """The library copies the namespace's whole room table on each disconnect; this does not."""
+    manager = rooms.Manager()
+    manager.set_server(_Server())
+    sids = [manager.connect(f"e{n}", "/play") for n in range(500)]
+    for n, sid in enumerate(sids):
+        manager.enter_room(sid, "/play", f"p:{n}")
+
+    class Untouchable(dict):
+        def copy(self):
+            raise AssertionError("walked the whole room table")
+
+        def items(self):
+            raise AssertionError("walked the whole room table")
+
+    manager.rooms["/play"] = Untouchable(manager.rooms["/play"])
+    manager.pre_disconnect(sids[7], "/play")
+    manager.disconnect(sids[7], "/play")
+    assert "p:7" not in manager.rooms["/play"] and sids[7] not in manager.rooms["/play"]
+    assert "p:8" in manager.rooms["/play"]
+
+
+@pytest.mark.parametrize("queue, kind", [(None, rooms.Manager), ("redis://127.0.0.1:6379/0", rooms.RedisManager)])
+def test_the_app_uses_the_indexed_manager(tmp_path, queue, kind):
+    create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
+                "DATABASE": str(tmp_path / "festival.db"), "SECRET_KEY": "test-secret",
+                "ASYNC_MODE": "threading", "MESSAGE_QUEUE": queue})
+    assert type(flask_socketio.server.manager) is kind
+
+
+def test_another_queue_keeps_the_library_s_choice():
+    assert rooms.manager_for("kafka://x", "festival") is None
