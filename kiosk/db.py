@@ -4,7 +4,7 @@ One connection per request or socket event, kept on ``g``. It is borrowed
 from the app's :class:`ConnectionPool` and given back at teardown: opening a
 connection makes SQLite parse the whole schema (114 objects; about 2 ms, a
 quarter of a desk scan's CPU), so the hub keeps a few open. Background tasks
-use :func:`app_connection` inside an app context and close what they open.
+use :func:`app_connection` inside an app context, which borrows from the same pool.
 """
 from __future__ import annotations
 
@@ -48,13 +48,16 @@ def _create_private(path: str) -> None:
 @contextlib.contextmanager
 def app_connection(app):
     """A connection to ``app``'s festival file with its durability setting,
-    closed afterwards: for start-up and background tasks, which have no
-    request to hold one (call inside ``app.app_context()`` where needed)."""
-    db = open_db(app.config["DATABASE"], app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+    borrowed from the app's pool and given back afterwards: for start-up and
+    background tasks, which have no request to hold one (call inside
+    ``app.app_context()`` where needed). A coalesced push several times a
+    second no longer opens a connection (and parses the schema) each time."""
+    source = pool(app, app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+    db = source.take()
     try:
         yield db
     finally:
-        db.conn.close()
+        source.give(db)
 
 
 KEEP_IDLE = 8  # more are opened when requests overlap; extras are closed on return

@@ -7,7 +7,7 @@ import sqlite3
 
 from kiosk import create_app
 from kiosk import db as db_module
-from kiosk.db import ConnectionPool, after_commit, get_db, pool, transaction
+from kiosk.db import ConnectionPool, after_commit, app_connection, get_db, pool, transaction
 
 
 def test_requests_reuse_one_open_connection(app):
@@ -18,6 +18,18 @@ def test_requests_reuse_one_open_connection(app):
     assert len(set(seen)) == 1
     assert pool(app).synchronous == app.config["SQLITE_SYNCHRONOUS"]
     assert pool(app, "FULL") is not pool(app) and pool(app, "FULL").synchronous == "FULL"
+
+
+def test_background_tasks_borrow_from_the_same_pool(app):
+    """A coalesced push runs several times a second: it must not open (and parse the schema) each time."""
+    seen = []
+    for _ in range(3):
+        with app.app_context(), app_connection(app) as db:
+            seen.append(id(db.conn))
+            db.conn.execute("BEGIN IMMEDIATE")  # left open: the pool rolls it back
+    assert len(set(seen)) == 1
+    with app.app_context():
+        assert id(get_db().conn) in seen and not get_db().conn.in_transaction
 
 
 def test_a_connection_given_back_mid_transaction_is_rolled_back_and_forgets_its_callbacks(app):
