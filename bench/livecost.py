@@ -35,6 +35,7 @@ def measure(players: int, sync: str = "NORMAL") -> dict:
     """Milliseconds per answer, per connect snapshot, and for one close + reveal at ``players``."""
     from flask import Flask
 
+    from games.live import answers
     from games.live import game as live
     from games.live import sockets as live_sockets
 
@@ -45,10 +46,11 @@ def measure(players: int, sync: str = "NORMAL") -> dict:
             opened = live.next_question(db, game["id"], time.time())
             gid = opened["game"]["id"]
             began = time.perf_counter()
-            for n, player in enumerate(rows[:-1]):
-                ack = live.answer(db, player["id"], 0, [0], f"c{n}", time.time())
-                # As PlayNamespace.on_answer: the ack's standing, read separately only when missing.
-                ack.get("standing") or live_sockets.standing_for(db, None, player, ack["i"])
+            # As the served hub: in chunks of answers.CHUNK, one transaction each (games/live/answers.py).
+            waiting = [answers.Answer(p["id"], 0, [0], f"c{n}", time.time()) for n, p in enumerate(rows[:-1])]
+            for start in range(0, len(waiting), answers.CHUNK):
+                answers.write_chunk(db, waiting[start:start + answers.CHUNK])
+            assert all(a.ack and a.ack["standing"] for a in waiting), "an answer was refused"
             per_answer = (time.perf_counter() - began) / max(1, len(rows) - 1)
             began = time.perf_counter()
             for player in rows[:200]:

@@ -25,6 +25,7 @@ from kiosk.realtime import Coalescer, StaffNamespace, error_payload, refuse, soc
 
 from games.live import game as live
 from games.live import db as live_db
+from games.live.answers import Answer, AnswerQueue, write_chunk
 from games import scoring
 
 PLAY, HOST, SCREEN = "/play", "/host", "/gamescreen"
@@ -317,34 +318,65 @@ class PlayNamespace(realtime.LeanNamespace):
         return dict(row)
 
     def on_answer(self, sid, data=None):
-        """``{"i": index, "c": [options], "id": client id}`` → ack with own standing."""
+        """``{"i": index, "c": [options], "id": client id}`` → ack with own standing.
+
+        Timed on arrival, stored with the answers that arrived together
+        (games/live/answers.py), acknowledged after its commit.
+        """
         if not isinstance(data, dict):
             return error_payload(ServiceError("bad_answer", "That answer could not be read."))
         player_id = self.players.get(sid)
         if not isinstance(player_id, int):
             raise ServiceError("player_removed", "The host removed you from this game.", status=403)
-        db, now = live_db.play_db(), clock()
         # live.answer checks the player is still in the game; no read here first.
-        ack = live.answer(db, player_id, data.get("i"), data.get("c"), data.get("id"), now)
-        standing = ack.get("standing") or standing_for(db, None, {"id": player_id}, ack["i"])
-        if ack["all_answered"]:
-            push_reveal_if_closed(db, ack["game_id"], ack["i"], now)
-        else:
-            live_counters.poke(ack["game_id"])
-        return {"ok": True, "i": ack["i"], "ms": ack["ms"], "re": int(ack["replayed"]), **standing}
+        ack = submit_answer(current_app._get_current_object(),
+                            Answer(player_id, data.get("i"), data.get("c"), data.get("id"), clock()))
+        return {"ok": True, "i": ack["i"], "ms": ack["ms"], "re": int(ack["replayed"]), **ack["standing"]}
 
     def on_state(self, sid, _data=None):
         """Ask for the snapshot again (after a phone wakes up); answered in the ack."""
         return {"ok": True, **player_snapshot(live_db.play_db(), self._player(sid))}
 
 
-def standing_for(db, game: dict | None, player: dict, idx: int) -> dict:
-    """The player's score, rank and gap as of the start of question ``idx``.
+def submit_answer(app, answer: Answer) -> dict:
+    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack."""
+    queue = app.extensions.get("live_answers")
+    if queue is not None:
+        return queue.submit(answer)
+    write_answers(app, [answer])
+    announce_answers(app, [answer])
+    if answer.error is not None:
+        raise answer.error
+    return answer.ack
 
-    Scores change only when a question closes, and the ranks stored then are
-    what this reads (one row), so it is the standing at the question's start.
-    """
-    return scoring.own_standing(db, game, player)
+
+def write_answers(app, chunk: list[Answer]) -> None:
+    with app.app_context():
+        source = live_db.pool_for(app)
+        db = source.take()
+        try:
+            write_chunk(db, chunk)
+        finally:
+            source.give(db)
+
+
+def announce_answers(app, chunk: list[Answer]) -> None:
+    """After a chunk's commit: close each question its last answer completed (the reveal
+    goes out), and poke the live counters of the other games once each."""
+    acks = [a.ack for a in chunk if a.ack is not None]
+    closing = {(ack["game_id"], ack["i"]) for ack in acks if ack["all_answered"]}
+    counting = {ack["game_id"] for ack in acks} - {gid for gid, _i in closing}
+    with app.app_context():
+        for game_id in counting:
+            live_counters.poke(game_id)
+        if closing:
+            source = live_db.pool_for(app)
+            db = source.take()
+            try:
+                for game_id, idx in closing:
+                    push_reveal_if_closed(db, game_id, idx, clock())
+            finally:
+                source.give(db)
 
 
 def push_reveal_if_closed(db, game_id: int, idx: int, now: float) -> None:
@@ -453,6 +485,10 @@ def init_app(app) -> None:
     """Register the three namespaces; the counters pusher remembers the app."""
     live_counters.bind(app)
     live_db.init_app(app)
+    if socketio.server is not None and socketio.server.async_mode == "eventlet":
+        app.extensions["live_answers"] = AnswerQueue(
+            lambda chunk: write_answers(app, chunk), lambda chunk: announce_answers(app, chunk),
+            socketio.start_background_task, socketio.sleep, socketio.server.eio.create_event)
     socketio.on_namespace(PlayNamespace(PLAY))
     socketio.on_namespace(HostNamespace(HOST))
     socketio.on_namespace(ScreenNamespace(SCREEN))
