@@ -141,20 +141,34 @@ def transaction(db: sqlite_utils.Database):
 
     IMMEDIATE takes the write lock up front, so two connections doing
     read-then-write never deadlock on a lock upgrade; they queue on the busy
-    timeout instead. Nested use becomes a savepoint via ``db.atomic()``.
-    Callbacks registered with :func:`after_commit` run once, after the
-    outermost commit; a rolled-back transaction or savepoint drops its own.
+    timeout instead. Nested use becomes a savepoint named by its depth
+    (``sqlite_utils``' ``atomic()`` names each one randomly, so SQLite parsed
+    its three statements anew every time: a chunk of live answers nests two
+    per answer). Callbacks registered with :func:`after_commit` run once,
+    after the outermost commit; a rolled-back transaction or savepoint drops
+    its own.
     """
     conn = db.conn
     pending = _pending(db)
     if conn.in_transaction:
-        mark = len(pending)
+        mark, depth = len(pending), getattr(db, "_savepoints", 0)
+        name = f"festival_{depth}"
+        conn.execute(f"SAVEPOINT {name}")
+        db._savepoints = depth + 1
         try:
-            with db.atomic():
-                yield db
+            yield db
         except BaseException:
             del pending[mark:]
+            # An error such as RAISE(ROLLBACK) in a trigger may have ended the
+            # whole transaction, savepoints included: then there is nothing to undo.
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
             raise
+        else:
+            conn.execute(f"RELEASE {name}")
+        finally:
+            db._savepoints = depth
         return
     conn.execute("BEGIN IMMEDIATE")
     try:

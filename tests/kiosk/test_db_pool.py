@@ -71,3 +71,44 @@ def test_statistics_that_cannot_be_written_do_not_stop_the_hub(tmp_path, monkeyp
     app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance"),
                       "DATABASE": str(tmp_path / "festival.db"), "SECRET_KEY": "x", "ASYNC_MODE": "threading"})
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_nested_transactions_are_savepoints_that_undo_only_their_own_part(app):
+    ran = []
+    with app.app_context():
+        db = get_db()
+        with transaction(db):
+            db.execute("INSERT INTO settings (key, value) VALUES ('outer', '1')")
+            for n in range(3):
+                try:
+                    with transaction(db):
+                        db.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [f"inner{n}"])
+                        after_commit(db, ran.append, n)
+                        with transaction(db):  # two deep, as a live answer inside a chunk
+                            db.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [f"deep{n}"])
+                        if n == 1:
+                            raise ValueError("refused")
+                except ValueError:
+                    pass
+            assert db._savepoints == 0
+        keys = {r[0] for r in db.execute("SELECT key FROM settings WHERE value = '1'")}
+        assert {"outer", "inner0", "deep0", "inner2", "deep2"} <= keys
+        assert not keys & {"inner1", "deep1"}
+        assert ran == [0, 2]  # the undone savepoint's callback went with it
+
+
+def test_a_trigger_that_ends_the_whole_transaction_keeps_its_own_error(app):
+    with app.app_context():
+        db = get_db()
+        db.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON settings WHEN NEW.key = 'boom' "
+                   "BEGIN SELECT RAISE(ROLLBACK, 'refused by trigger'); END")
+        try:
+            with transaction(db):
+                with transaction(db):
+                    db.execute("INSERT INTO settings (key, value) VALUES ('boom', '1')")
+        except sqlite3.IntegrityError as exc:
+            assert "refused by trigger" in str(exc)
+        else:
+            raise AssertionError("the trigger's error was lost")
+        assert not db.conn.in_transaction
+        db.execute("DROP TRIGGER temp.refuse")
