@@ -193,6 +193,18 @@ class Watcher(threading.Thread):
         self.stop_event.set()
         self.join(10)
 
+    def slowest(self, start: float, end: float, starts: dict, n: int = 10) -> list[list]:
+        """The ``n`` slowest scans between ``start`` and ``end``: [question index, seconds after
+        that question opened, ms], to tell what the desk waited behind (the fan-out, the
+        answers, the reveal)."""
+        inside = sorted((s for s in self.scans if start <= s[0] <= end), key=lambda s: -s[1])[:n]
+        out = []
+        for began, took, _status in inside:
+            opened = [(t0, idx) for idx, t0 in starts.items() if t0 <= began]
+            t0, idx = max(opened) if opened else (start, -1)
+            out.append([idx, round(began - t0, 3), round(took * 1000, 1)])
+        return out
+
     def desk(self, start: float, end: float) -> dict:
         inside = [s for s in self.scans if start <= s[0] <= end]
         return {**summary_ms([s[1] for s in inside]), "errors": sum(1 for s in inside if s[2] != 200)}
@@ -302,7 +314,8 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
                    "worker": worker, "load_average": [round(x, 2) for x in os.getloadavg()]})
     if desk_cred:
         result["desk"] = {"quiet": watcher.desk(0, arrive_from), "joining": watcher.desk(arrive_from, joined_at),
-                          "playing": watcher.desk(play_from, play_to)}
+                          "playing": watcher.desk(play_from, play_to),
+                          "slowest_playing": watcher.slowest(play_from, play_to, starts)}
     return result
 
 

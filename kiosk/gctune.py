@@ -12,7 +12,7 @@ worker for 250–290 ms while it walked every one of them. Here:
 - full collections are rare (``GEN2`` middle collections, and CPython's own
   rule that the long-lived objects must have grown by a quarter first);
 - ``gc.freeze()`` again every ``FREEZE_EVERY_S``: the youngest generation
-  then holds only what survived the last second. CPython counts a
+  then holds only what survived the last quarter second. CPython counts a
   generation's size as allocations minus deallocations, and a deallocation of
   an *old* object (an eventlet timer cancelled long ago, a Socket.IO packet)
   counts too: with 2,000 phones the youngest generation held 65,000–74,000
@@ -20,7 +20,8 @@ worker for 250–290 ms while it walked every one of them. Here:
   Waiter of each phone's send queue, and tuples), and each young collection
   stopped the worker for 73–139 ms. Freezing every second, the longest young
   collection while playing fell to 32–51 ms and the collector's total time
-  to a third (bench, 2,000 phones);
+  to a third (bench, 2,000 phones). With 5,000 phones a second's survivors
+  still took up to 212 ms to walk; every quarter second, 60 ms;
 - frozen objects are never collected, so cyclic garbage frozen with them
   waits: every ``THAW_EVERY_S`` the heap is unfrozen, fully collected once
   and frozen again. That full collection stops the worker for about 0.5 s
@@ -43,7 +44,7 @@ import time
 from .realtime import socketio
 
 GEN0, GEN1, GEN2 = 10_000, 5, 100
-FREEZE_EVERY_S = 1.0
+FREEZE_EVERY_S = 0.25
 THAW_EVERY_S = 600.0
 THAW_AT_MOST_S = 3_600.0
 QUIET_SOCKETS = 200
