@@ -245,10 +245,9 @@ def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
 
 
 @pytest.mark.server
-def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
-    """synchronous=NORMAL for answers: a crash of the hub process loses no acknowledged answer."""
-    import socketio as sio
-
+def _game_on_a_real_hub(tmp_path, players: int):
+    """A game with ``players`` walk-ups and its first question open, and a real
+    gunicorn + eventlet hub on its file (not started); returns (game, tokens, server)."""
     from games.live import game as live
     from kiosk import create_app
     from kiosk.db import open_db
@@ -261,17 +260,52 @@ def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
     try:
         game = live.create_game(db, bank="core", count=2, host="test", now=time.time(), time_limit=60)
         tokens = [live.join_by_code(db, game["code"], time.time(), nickname=f"Người {n}")["token"]
-                  for n in range(12)]
+                  for n in range(players)]
         live.next_question(db, game["id"], time.time())
     finally:
         db.conn.close()
-    server = LiveServer(instance, database).start()
+    return game, tokens, LiveServer(instance, database)
+
+
+def _phone(server, token):
+    import socketio as sio
+
+    phone = sio.Client(reconnection=False)
+    phone.connect(server.url, namespaces=[live_sockets.PLAY], auth={"token": token},
+                  transports=["websocket"], wait_timeout=10)
+    return phone
+
+
+def _stored_after_the_kill(server, game_id: int) -> tuple[dict, int]:
+    from kiosk.db import open_db
+
+    db = open_db(str(server.database))
+    try:
+        stored = {r["client_id"]: r["elapsed_ms"] for r in db.execute("SELECT client_id, elapsed_ms FROM game_answers")}
+        answered = db.execute("SELECT answered FROM game_questions WHERE game_id = ? AND idx = 0",
+                              [game_id]).fetchone()[0]
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.conn.close()
+    return stored, answered
+
+
+def _disconnect(phones) -> None:
+    for phone in phones:
+        try:
+            phone.disconnect()
+        except Exception:  # noqa: BLE001 - the server is gone; only the client is cleaned up
+            pass
+
+
+def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
+    """synchronous=NORMAL for answers: a crash of the hub process loses no acknowledged answer."""
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 12)
+    server.start()
     phones, acked = [], {}
     try:
         for n, token in enumerate(tokens[:-1]):  # one stays silent: the question must stay open
-            phone = sio.Client(reconnection=False)
-            phone.connect(server.url, namespaces=[live_sockets.PLAY], auth={"token": token},
-                          transports=["websocket"], wait_timeout=10)
+            phone = _phone(server, token)
             phones.append(phone)
             ack = phone.call("answer", {"i": 0, "c": [0], "id": f"crash-{n}"}, namespace=live_sockets.PLAY,
                              timeout=10)
@@ -279,18 +313,46 @@ def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
             acked[f"crash-{n}"] = ack["ms"]
         server.kill()  # right after the last ack: no flush, no checkpoint, no clean close
     finally:
-        for phone in phones:
-            try:
-                phone.disconnect()
-            except Exception:  # noqa: BLE001 - the server is gone; only the client is cleaned up
-                pass
+        _disconnect(phones)
         server.stop()
-    db = open_db(str(database))
-    try:
-        stored = {r["client_id"]: r["elapsed_ms"] for r in db.execute("SELECT client_id, elapsed_ms FROM game_answers")}
-        answered = db.execute("SELECT answered FROM game_questions WHERE game_id = ? AND idx = 0",
-                              [game["id"]]).fetchone()[0]
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        db.conn.close()
+    stored, answered = _stored_after_the_kill(server, game["id"])
     assert stored == acked and answered == len(acked)
+
+
+def test_answers_arriving_together_are_stored_before_their_acks(tmp_path):
+    """The served hub writes answers that arrive together in chunks (games/live/answers.py):
+    every acknowledged one is stored even when the hub dies right after the acks, and a
+    refused or repeated answer in the same burst does not undo the others."""
+    import threading
+
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 41)
+    server.start()
+    phones, acks, lock, all_in = [], {}, threading.Lock(), threading.Event()
+    try:
+        phones = [_phone(server, token) for token in tokens[:-1]]  # one stays silent, as above
+        bursts = [(n, phone, {"i": 0, "c": [0], "id": f"burst-{n}"}) for n, phone in enumerate(phones)]
+        bursts += [("bad", phones[0], {"i": 0, "c": [99], "id": "bad"}),  # not an option (after its good one)
+                   ("twice", phones[1], {"i": 0, "c": [1], "id": "twice"})]  # a second answer
+        expected = len(bursts)
+
+        def on_ack(key):
+            def got(ack):
+                with lock:
+                    acks[key] = ack
+                    if len(acks) == expected:
+                        all_in.set()
+            return got
+
+        for key, phone, payload in bursts:  # all sent before any ack can come back
+            phone.emit("answer", payload, namespace=live_sockets.PLAY, callback=on_ack(key))
+        assert all_in.wait(20), f"{len(acks)} of {expected} acks"
+        server.kill()
+    finally:
+        _disconnect(phones)
+        server.stop()
+    good = {f"burst-{n}": ack["ms"] for n, ack in acks.items() if isinstance(n, int) and ack.get("ok")}
+    refused = {key: ack.get("error", {}).get("code") for key, ack in acks.items() if not isinstance(key, int)}
+    stored, answered = _stored_after_the_kill(server, game["id"])
+    assert len(good) == len(phones)
+    assert refused["bad"] in ("bad_choice", "already_answered") and refused["twice"] == "already_answered"
+    assert stored == good and answered == len(good)
