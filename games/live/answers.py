@@ -87,6 +87,15 @@ class AnswerQueue:
         self.pending: list[Answer] = []
         self.writing = False
 
+    def waiting_since(self) -> float | None:
+        """Arrival time of the oldest answer not yet written, or None.
+
+        The clock asks before closing a question on time: an answer that
+        arrived in time but waits here must not be refused as too late. (A
+        chunk being written is never seen half-way: the writer yields only
+        between chunks.)"""
+        return min((a.now for a in self.pending), default=None)
+
     def submit(self, answer: Answer) -> dict:
         """Queue ``answer`` and return its ack once stored (or raise its error)."""
         answer.done = self.event()

@@ -457,15 +457,21 @@ def _award_ledger(db, game_id: int) -> None:
 
 # --------------------------------------------------------------------- clock
 
-def tick(db, now: float) -> list[dict]:
+def tick(db, now: float, waiting_since: float | None = None) -> list[dict]:
     """Close every question whose deadline (plus the allowance) has passed.
 
     Called by the clock task every ~0.15 s and by tests with an injected
-    ``now``. One game failing is logged and never stops the others. Returns
-    the reveal summaries of the questions it closed.
+    ``now``. ``waiting_since`` is the arrival time of the oldest answer still
+    queued to be written (games/live/answers.py): a question whose answers
+    may still be in that queue, having arrived in time, stays open until
+    they are written (the next tick closes it). One game failing is logged
+    and never stops the others. Returns the reveal summaries of the
+    questions it closed.
     """
-    due = db.execute("SELECT id, current_idx FROM games WHERE state = 'question' AND deadline < ?",
+    due = db.execute("SELECT id, current_idx, deadline FROM games WHERE state = 'question' AND deadline < ?",
                      [now - ANSWER_ALLOWANCE_S]).fetchall()
+    if waiting_since is not None:
+        due = [row for row in due if waiting_since > row["deadline"] + ANSWER_ALLOWANCE_S]
     closed = []
     for row in due:
         try:

@@ -182,8 +182,9 @@ def clock_step(app, now: float, db=None) -> list[dict]:
     own = db is None
     if own:
         db = open_db(app.config["DATABASE"], app.config["SQLITE_SYNCHRONOUS"])
+    queue = app.extensions.get("live_answers")
     try:
-        closed = live.tick(db, now)
+        closed = live.tick(db, now, queue.waiting_since() if queue is not None else None)
     finally:
         if own:
             db.conn.close()

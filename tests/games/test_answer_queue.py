@@ -144,3 +144,21 @@ def test_a_failed_commit_acknowledges_nothing_and_stores_nothing(db, game):
     if real.in_transaction:
         real.execute("ROLLBACK")
     assert _stored(db, created["id"]) == 0
+
+
+def test_the_clock_sees_the_oldest_answer_still_waiting():
+    seen = []
+
+    def write(chunk):
+        seen.append(queue.waiting_since())  # what the clock would see meanwhile
+        for a in chunk:
+            a.ack = {}
+
+    queue = _queue(write, chunk=2)
+    assert queue.waiting_since() is None
+    items = _answers(5)
+    for n, item in enumerate(items):
+        item.now = T0 + 5 - n  # handlers may run a little out of arrival order
+    _run(queue, items)
+    assert seen == [T0 + 1, T0 + 1, None]
+    assert queue.waiting_since() is None

@@ -165,6 +165,23 @@ def test_tick_closes_only_after_deadline_plus_allowance(gdb):
     assert live.tick(gdb, T0 + 11) == []  # closed once
 
 
+def test_tick_waits_for_answers_that_arrived_in_time_but_are_not_written_yet(gdb):
+    """The served hub queues answers (games/live/answers.py): one that arrived at the
+    allowance's edge must not be refused because the clock closed the question first."""
+    game = _new_game(gdb)
+    p = _player(gdb, game, "An")
+    _player(gdb, game, "Bình")  # keeps the question open: not everyone answers
+    live.start_game(gdb, game["id"], T0)
+    arrived = T0 + 10 + live.ANSWER_ALLOWANCE_S
+    assert live.tick(gdb, T0 + 10.6, waiting_since=arrived) == []  # still waiting to be written
+    ack = live.answer(gdb, p, 0, _correct(gdb, game["id"], 0), "edge", arrived)
+    assert ack["ms"] == 10_000
+    # Answers queued after the allowance hold nothing: they are too late anyway.
+    closed = live.tick(gdb, T0 + 10.8, waiting_since=T0 + 10.7)
+    assert [c["i"] for c in closed] == [0]
+    assert closed[0]["results"][p]["ok"] is True
+
+
 def test_one_answer_per_player_and_idempotent_client_id(gdb):
     game = _new_game(gdb)
     p = _player(gdb, game, "An")
