@@ -17,7 +17,7 @@ from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
 from kiosk.validation import bool_field, text_field
 
 from . import attendees, day, scanning, search
-from .desk import counters
+from .desk import latest_counters
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -182,4 +182,4 @@ def check_in_class():
 @role_required("desk")
 def get_counters():
     """Registered and checked-in totals, and check-ins per desk station."""
-    return jsonify({"ok": True, **counters(get_db())})
+    return jsonify({"ok": True, **latest_counters(get_db())})

@@ -7,8 +7,9 @@ change, so each desk gets a handful of small messages, not one per person.
 """
 from __future__ import annotations
 
+import time
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, has_app_context, render_template, url_for
 
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
@@ -36,15 +37,43 @@ def counters(db) -> dict:
             "stations": [{"station": s["station"] or "?", "checked_in": s["checked_in"]} for s in stations]}
 
 
+FRESH_S = 1.0  # counters asked for again within this are answered from memory
+
+
+def latest_counters(db) -> dict:
+    """The counters for a desk that asks (on connect, ``counters``, ``GET /api/counters``).
+
+    :func:`counters` counts every attendee (tens of milliseconds at 60,000),
+    and each desk socket may ask five times a second: a desk credential
+    flooding reconnects and ``counters`` events stalled the hub for a second
+    at a time. So what was counted is kept for FRESH_S and dropped at once
+    when a check-in or registration changes it; however many ask, the hub
+    counts at most once a second between changes.
+    """
+    cache = current_app.extensions.setdefault("desk_counters", {})
+    now = time.monotonic()
+    if cache and now - cache["at"] < FRESH_S:
+        return cache["payload"]
+    return _remember(counters(db), now)
+
+
+def _remember(payload: dict, at: float | None = None) -> dict:
+    current_app.extensions["desk_counters"] = {"at": time.monotonic() if at is None else at, "payload": payload}
+    return payload
+
+
 def _send_counters(payload, _key) -> None:
     socketio.emit("counters", payload, namespace=NAMESPACE)
 
 
-pusher = Coalescer("desk counters", lambda db, _key: counters(db), _send_counters, delay=PUSH_DELAY_S)
+pusher = Coalescer("desk counters", lambda db, _key: _remember(counters(db)), _send_counters,
+                   delay=PUSH_DELAY_S)
 
 
 def _counters_changed(_sender=None, **_kwargs) -> None:
     """Signal receiver: check-ins, undos and registrations change the counters."""
+    if has_app_context():
+        current_app.extensions.pop("desk_counters", None)
     pusher.poke()
 
 
@@ -54,11 +83,11 @@ class DeskNamespace(StaffNamespace):
     roles = ("desk",)
 
     def joined(self, principal, auth) -> None:
-        self.emit("counters", counters(get_db()))
+        self.emit("counters", latest_counters(get_db()))
 
     def on_counters(self, *_args):
         """Ask for the counters again (e.g. after a reconnect); answered in the ack."""
-        return {"ok": True, **counters(get_db())}
+        return {"ok": True, **latest_counters(get_db())}
 
 
 @bp.route("/desk")

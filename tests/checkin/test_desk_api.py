@@ -121,3 +121,24 @@ def test_desk_page_renders_in_vietnamese_with_its_module(desk):
     assert "Bàn check-in" in page or "check-in" in page
     assert 'src="/static/js/desk.js"' in page and "<script>" not in page
     assert "Tìm tên (không cần gõ dấu)" in page
+
+
+def test_counters_asked_again_and_again_are_counted_once_until_something_changes(desk, make_attendee,
+                                                                                  monkeypatch):
+    """A desk credential flooding ``counters`` (or reconnects) made the hub count every attendee
+    each time; now at most once a second between changes, and a check-in shows at once."""
+    from checkin import desk as desk_module
+
+    counted = []
+    real = desk_module.counters
+    monkeypatch.setattr(desk_module, "counters", lambda db: counted.append(1) or real(db))
+    _attendee_id, token = make_attendee()
+    for _ in range(20):
+        assert desk.get("/api/counters").get_json()["checked_in"] == 0
+    assert len(counted) == 1
+    post_json(desk, "/api/scans", {"id": "count-scan-1", "text": token})
+    assert desk.get("/api/counters").get_json()["checked_in"] == 1  # the check-in dropped what was kept
+    assert len(counted) == 2
+    monkeypatch.setattr(desk_module, "FRESH_S", 0.0)
+    desk.get("/api/counters")
+    assert len(counted) == 3
