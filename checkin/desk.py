@@ -24,15 +24,18 @@ NAMESPACE = "/desk"
 PUSH_DELAY_S = 0.15  # long enough to merge a burst, short enough to feel live
 
 
+# Both read the covering index attendees_counting (migration m140), not the rows.
+TOTALS_SQL = ("SELECT COUNT(*) AS registered, COUNT(checked_in_at) AS checked_in "
+              "FROM attendees WHERE purged_at IS NULL")
+STATIONS_SQL = ("SELECT checked_in_by AS station, COUNT(*) AS checked_in FROM attendees "
+                "WHERE purged_at IS NULL AND checked_in_at IS NOT NULL "
+                "GROUP BY checked_in_by ORDER BY checked_in DESC, station")
+
+
 def counters(db) -> dict:
     """Registered and checked-in totals and check-ins per station (live state)."""
-    row = db.execute(
-        "SELECT COUNT(*) AS registered, COUNT(checked_in_at) AS checked_in "
-        "FROM attendees WHERE purged_at IS NULL").fetchone()
-    stations = db.execute(
-        "SELECT checked_in_by AS station, COUNT(*) AS checked_in FROM attendees "
-        "WHERE purged_at IS NULL AND checked_in_at IS NOT NULL "
-        "GROUP BY checked_in_by ORDER BY checked_in DESC, station").fetchall()
+    row = db.execute(TOTALS_SQL).fetchone()
+    stations = db.execute(STATIONS_SQL).fetchall()
     return {"registered": row["registered"], "checked_in": row["checked_in"],
             "stations": [{"station": s["station"] or "?", "checked_in": s["checked_in"]} for s in stations]}
 

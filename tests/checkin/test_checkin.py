@@ -174,6 +174,16 @@ def test_counters(db, make_attendee):
         {"station": "Desk 1", "checked_in": 1}, {"station": "Desk 2", "checked_in": 1}]}
 
 
+def test_counters_read_the_covering_index_not_the_attendee_rows(db):
+    """Pushed to every desk after each burst of check-ins: 50 ms over the rows at 60,000
+    attendees, 17 ms over the index (migration m140)."""
+    from checkin import desk
+
+    for sql in (desk.TOTALS_SQL, desk.STATIONS_SQL):
+        plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "COVERING INDEX attendees_counting" in plan, plan
+
+
 def wait_for_counters(sc, checked_in, timeout=3.0):
     """Counters pushed to this socket client until one shows ``checked_in``."""
     deadline = time.monotonic() + timeout
