@@ -143,7 +143,7 @@ def transaction(db: sqlite_utils.Database):
     read-then-write never deadlock on a lock upgrade; they queue on the busy
     timeout instead. Nested use becomes a savepoint named by its depth
     (``sqlite_utils``' ``atomic()`` names each one randomly, so SQLite parsed
-    its three statements anew every time: a chunk of live answers nests two
+    its three statements anew every time: a chunk of live answers nests one
     per answer). Callbacks registered with :func:`after_commit` run once,
     after the outermost commit; a rolled-back transaction or savepoint drops
     its own.

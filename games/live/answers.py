@@ -55,12 +55,13 @@ def write_chunk(db, answers: list[Answer]) -> None:
         with transaction(db):
             for a in answers:
                 try:
-                    with transaction(db):  # a savepoint of the chunk's transaction
-                        ack = live.answer(db, a.player_id, a.idx, a.choice, a.client_id, a.now)
-                        if not ack.get("standing"):
-                            # A replayed answer: the standing stored when the last question
-                            # closed (one row), as a new answer's, which live.answer read.
-                            ack["standing"] = scoring.own_standing(db, None, {"id": a.player_id})
+                    # live.answer's own transaction is a savepoint of the chunk's: a refused
+                    # answer undoes only itself.
+                    ack = live.answer(db, a.player_id, a.idx, a.choice, a.client_id, a.now)
+                    if not ack.get("standing"):
+                        # A replayed answer: the standing stored when the last question
+                        # closed (one row), as a new answer's, which live.answer read.
+                        ack["standing"] = scoring.own_standing(db, None, {"id": a.player_id})
                     a.ack = ack
                 except Exception as exc:  # noqa: BLE001 - this answer's error, reported to its phone
                     a.error = exc

@@ -84,7 +84,7 @@ def test_nested_transactions_are_savepoints_that_undo_only_their_own_part(app):
                     with transaction(db):
                         db.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [f"inner{n}"])
                         after_commit(db, ran.append, n)
-                        with transaction(db):  # two deep, as a live answer inside a chunk
+                        with transaction(db):  # two deep: savepoints nest
                             db.execute("INSERT INTO settings (key, value) VALUES (?, '1')", [f"deep{n}"])
                         if n == 1:
                             raise ValueError("refused")
