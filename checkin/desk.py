@@ -53,15 +53,15 @@ def latest_counters(db) -> dict:
     when a check-in or registration changes it; however many ask, the hub
     counts at most once a second between changes.
     """
-    cache = current_app.extensions.setdefault("desk_counters", {})
-    now = time.monotonic()
-    if cache and now - cache["at"] < FRESH_S:
-        return cache["payload"]
-    return _remember(counters(db), now)
+    kept = current_app.extensions.get("desk_counters")
+    if kept and time.monotonic() - kept["at"] < FRESH_S:
+        return kept["payload"]
+    return _remember(counters(db))
 
 
-def _remember(payload: dict, at: float | None = None) -> dict:
-    current_app.extensions["desk_counters"] = {"at": time.monotonic() if at is None else at, "payload": payload}
+def _remember(payload: dict) -> dict:
+    """Keep ``payload`` as the latest counters (the pusher's fresh ones too)."""
+    current_app.extensions["desk_counters"] = {"at": time.monotonic(), "payload": payload}
     return payload
 
 

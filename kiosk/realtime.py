@@ -23,8 +23,8 @@ from .admission import (PENDING_KEY, STAFF_KEY, Admission, AdmissionMiddleware, 
                         EventLimiter)
 from .auth import allowed, resolve_principal
 from .db import app_connection, get_db
-from .rooms import manager_for
 from .errors import HTTP_MESSAGES, ServiceError
+from .rooms import manager_for
 
 log = logging.getLogger(__name__)
 

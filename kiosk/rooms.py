@@ -6,7 +6,8 @@ per room) on each disconnect and each ``rooms()`` call. Every socket has a
 room of its own and each phone also joins its player's room, so with 2,000
 phones in ``/play`` one disconnect walked about 4,000 rooms, and the phones
 leaving at the end of a game cost the worker seconds of CPU in which nothing
-else ran (issue 17; ``python -m bench --only rooms`` measures it).
+else ran (issue 17; ``python -m bench --only fanout`` measures every phone
+leaving at once).
 
 :class:`IndexedRooms` keeps the reverse index (socket → its rooms) beside
 the library's table, so a disconnect touches only the socket's own rooms.
