@@ -4,6 +4,9 @@ hub and Debian's Chromium for browser tests."""
 from __future__ import annotations
 
 
+import shutil
+import sqlite3
+
 import pytest
 
 from checkin.attendees import NewAttendee, create_attendee
@@ -15,12 +18,49 @@ from tests.support.http import ADMIN_PASSWORD, CHROMIUM, post_form
 
 
 
+SLOW_KINDS = ("browser", "server", "redis")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every browser, server and redis test is also ``slow``, so the quick
+    loop (``python3 -m pytest -q -m "not slow"``) leaves them all out."""
+    for item in items:
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """A festival file with every migration applied, made once per session.
+
+    Running the migrations costs about 0.25 s; copying this file costs a
+    few milliseconds, and ``create_app`` then finds nothing to apply.
+    """
+    folder = tmp_path_factory.mktemp("template")
+    database = folder / "festival.db"
+    create_app({"TESTING": True, "INSTANCE_PATH": str(folder / "instance"), "DATABASE": str(database),
+                "SECRET_KEY": "test-secret", "ASYNC_MODE": "threading", "SQLITE_SYNCHRONOUS": "NORMAL"})
+    conn = sqlite3.connect(database)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file: one file to copy
+    finally:
+        conn.close()
+    return database
+
+
+def fresh_database(template, path):
+    """Copy the migrated template to ``path`` (a new, empty festival file)."""
+    shutil.copyfile(template, path)
+    return path
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, migrated_template):
+    database = fresh_database(migrated_template, tmp_path / "festival.db")
     app = create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "DATABASE": str(tmp_path / "festival.db"),
+        "DATABASE": str(database),
         "SECRET_KEY": "test-secret",
         "ASYNC_MODE": "threading",
         "SQLITE_SYNCHRONOUS": "NORMAL",
@@ -137,16 +177,16 @@ def socket_client(app):
 # --- real server and browser -------------------------------------------------
 
 @pytest.fixture
-def live_hub(tmp_path):
+def live_hub(tmp_path, migrated_template):
     """A real gunicorn + eventlet hub on a fresh festival database."""
     from tests.support.live import LiveServer
 
     instance = tmp_path / "hub-instance"
     instance.mkdir()
-    database = tmp_path / "hub.db"
+    database = fresh_database(migrated_template, tmp_path / "hub.db")
     app = create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
                       "ASYNC_MODE": "threading"})
-    del app  # creating the app ran the migrations; the server opens the same file
+    del app  # the server opens the same file; creating the app made its instance folder
     server = LiveServer(instance, database).start()
     yield server
     server.stop()
