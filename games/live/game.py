@@ -9,7 +9,8 @@ expired while it was down).
 States: ``lobby`` → ``question`` ⇄ ``paused`` → ``reveal`` → ``question`` …
 → ``ended``. The client's own clock is never trusted: an answer counts only
 when the server receives it before ``deadline + ANSWER_ALLOWANCE_S``.
-Socket pushes are done by games.live.sockets from the returned results.
+Each transition announces what it changed (kiosk.signals.announce, after
+its commit); games/live/pushes.py turns the announcements into pushes.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.points import award
 from kiosk.validation import is_int
-from kiosk.signals import announce, game_ended
+from kiosk.signals import (announce, game_counts_changed, game_ended, game_paused, game_resumed, player_removed,
+                           question_closed, question_opened)
 
 from games.quiz import questions
 from games import scoring
@@ -166,6 +168,7 @@ def join_with_badge(db, code, attendee_id: int, now: float, cap: int | None = No
     token = secrets.token_urlsafe(18)
     with transaction(db):
         db.execute("UPDATE players SET rejoin_hash = ? WHERE id = ?", [hash_secret(token), existing["id"]])
+        announce(db, game_counts_changed, game_ids=[game["id"]])
     return {"player": dict(existing), "token": token, "game": game}
 
 
@@ -192,6 +195,7 @@ def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: flo
         if row is None:
             raise ServiceError("game_full", "This game is full.", status=409)
         player = dict(row)
+        announce(db, game_counts_changed, game_ids=[game["id"]])
     return {"player": player, "token": token, "game": game}
 
 
@@ -216,17 +220,20 @@ def hide_player(db, game_id: int, player_id: int, hidden: bool = True) -> dict:
     with transaction(db):
         _player(db, game_id, player_id)
         db.execute("UPDATE players SET hidden = ? WHERE id = ?", [int(bool(hidden)), player_id])
+        announce(db, game_counts_changed, game_ids=[game_id])
         return _player(db, game_id, player_id)
 
 
 def remove_player(db, game_id: int, player_id: int) -> dict:
     """Remove a player: their token stops working and they leave every ranking
-    (the others' stored ranks are recomputed). Raises ``unknown_player``.
+    (the others' stored ranks are recomputed); their phones are told and
+    disconnected (``player_removed``). Raises ``unknown_player``.
     """
     with transaction(db):
         _player(db, game_id, player_id)
         db.execute("UPDATE players SET removed = 1, rank = NULL WHERE id = ?", [player_id])
         scoring.store_ranks(db, _game(db, game_id))
+        announce(db, player_removed, game_id=game_id, player_id=player_id)
         return _player(db, game_id, player_id)
 
 
@@ -279,7 +286,9 @@ def next_question(db, game_id: int, now: float) -> dict:
         db.execute("UPDATE games SET state = 'question', current_idx = ?, question_started_at = ?, "
                    "deadline = ?, paused_remaining = NULL WHERE id = ?", [idx, now, now + limit, game_id])
         game = _game(db, game_id)
-        return {"kind": "question", "game": game, "question": question_payload(db, game)}
+        opened = {"kind": "question", "game": game, "question": question_payload(db, game)}
+        announce(db, question_opened, opened=opened)
+        return opened
 
 
 start_game = next_question
@@ -292,7 +301,9 @@ def pause(db, game_id: int, now: float) -> dict:
         _require_state(game, "question")
         remaining = max(0.0, game["deadline"] - now)
         db.execute("UPDATE games SET state = 'paused', paused_remaining = ? WHERE id = ?", [remaining, game_id])
-        return _game(db, game_id)
+        game = _game(db, game_id)
+        announce(db, game_paused, game=game)
+        return game
 
 
 def resume(db, game_id: int, now: float) -> dict:
@@ -307,7 +318,9 @@ def resume(db, game_id: int, now: float) -> dict:
         db.execute("UPDATE games SET state = 'question', deadline = ?, question_started_at = ?, "
                    "paused_remaining = NULL WHERE id = ?", [deadline, deadline - limit, game_id])
         game = _game(db, game_id)
-        return {"game": game, "question": question_payload(db, game)}
+        resumed = {"game": game, "question": question_payload(db, game)}
+        announce(db, game_resumed, resumed=resumed)
+        return resumed
 
 
 # -------------------------------------------------------------------- answers
@@ -361,6 +374,18 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
         return ack
 
 
+def settle_answers(db, acks: list[dict], now: float) -> None:
+    """After answers are stored (``acks`` from :func:`answer`): a question whose
+    last active player answered closes now (its reveal is announced); the
+    other games' counters changed (announced once each)."""
+    closing = {(ack["game_id"], ack["i"]) for ack in acks if ack["all_answered"]}
+    counting = sorted({ack["game_id"] for ack in acks} - {game_id for game_id, _i in closing})
+    if counting:
+        announce(db, game_counts_changed, game_ids=counting)  # no transaction open: sent at once
+    for game_id, idx in sorted(closing):
+        close_question(db, game_id, now, idx=idx)
+
+
 def _check_open(game: dict, idx: int, now: float) -> None:
     """Refuse an answer unless question ``idx`` is open on the server's clock."""
     if game["state"] == "paused" and idx == game["current_idx"]:
@@ -390,8 +415,18 @@ def close_question(db, game_id: int, now: float, idx: int | None = None, scored:
 
     With ``idx``, does nothing (returns None) unless that question is still
     the open one, so the clock, the last answer and the host racing to close
-    it close it once. Returns the reveal summary (see games.standings).
+    it close it once. Returns the reveal summary (see games.standings), which
+    is announced (``question_closed``).
     """
+    with transaction(db):
+        summary = _close(db, game_id, now, idx, scored)
+        if summary is not None:
+            announce(db, question_closed, summary=summary)
+        return summary
+
+
+def _close(db, game_id: int, now: float, idx: int | None, scored: bool) -> dict | None:
+    """Close the open question (nothing announced: an ending game announces its end only)."""
     with transaction(db):
         game = _game(db, game_id)
         if game["state"] not in ("question", "paused") or (idx is not None and idx != game["current_idx"]):
@@ -437,11 +472,11 @@ def end_game(db, game_id: int, now: float) -> dict:
         game = _game(db, game_id)
         _require_state(game, *OPEN_STATES)
         if game["state"] in ("question", "paused"):
-            close_question(db, game_id, now, scored=False)
+            _close(db, game_id, now, None, scored=False)
         db.execute("UPDATE games SET state = 'ended', ended_at = ?, deadline = NULL WHERE id = ?", [now, game_id])
         _award_ledger(db, game_id)
-        announce(db, game_ended, game_id=game_id)
         result = {"kind": "end", "game": _game(db, game_id), **final_podium(db, _game(db, game_id))}
+        announce(db, game_ended, game_id=game_id, result=result)
     return result
 
 

@@ -3,13 +3,15 @@
 Pages: the host's console (``/host``), the big game screen
 (``/host/screen/<id>``), the player page (``/play``, public) and a badge
 holder's way in (``/b/<token>/play``). Game control itself runs over the
-``/host`` socket namespace (games.live.sockets).
+``/host`` socket namespace (games.live.sockets). Joining announces the new
+player (games.live.game); the counters' push is games/live/pushes.py.
 """
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from kiosk.auth import current_principal, role_required
+from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
 from kiosk.security import csrf_exempt, rate_limit
@@ -19,7 +21,8 @@ from games.live import game as live
 from games.quiz import questions
 from games import scoring
 from games.live import results, sockets
-from games.live.sockets import clock, ensure_clock, live_counters, player_cap
+from games.live.clock import clock, ensure_clock
+from games.live.snapshots import player_cap
 
 bp = Blueprint("games", __name__)
 
@@ -122,19 +125,16 @@ def join():
     # connection per request was a third of a join's CPU (issue 17).
     result = live.join_by_code(live_db.play_db(), data.get("code"), clock(), nickname=nickname or None,
                                lang="en" if lang == "en" else "vi", cap=player_cap())
-    live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
 
 def _badge_attendee(token: str) -> dict:
-    """The attendee holding live badge ``token`` (as printed or scanned). Raises NotFound."""
-    cleaned = token.replace("-", "").replace(" ", "").upper()[:40]
-    row = get_db().execute(
-        "SELECT a.id, a.nickname FROM badges b JOIN attendees a ON a.id = b.attendee_id "
-        "WHERE b.token = ? AND b.revoked_at IS NULL AND a.purged_at IS NULL", [cleaned]).fetchone()
-    if row is None:
+    """The attendee holding live badge ``token`` (as printed or scanned), through
+    the one badge lookup (kiosk.badgecheck). Raises NotFound."""
+    found = lookup_badge(get_db(), token[:80])
+    if found.status != "ok":
         raise NotFound("unknown_badge", "This badge is not valid.")
-    return dict(row)
+    return found.attendee
 
 
 @bp.route("/b/<token>/play")
@@ -155,7 +155,6 @@ def badge_join(token: str):
     rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
     attendee = _badge_attendee(token)
     result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock(), cap=player_cap())
-    live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
 

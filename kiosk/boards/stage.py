@@ -15,8 +15,8 @@ from kiosk.audit import audit
 from kiosk.auth import STAGE_COOKIE, current_principal, hash_secret, new_secret, role_required
 from kiosk.db import get_db, get_setting, now, set_setting, transaction
 from kiosk.errors import ServiceError
+from kiosk.signals import announce, stage_link_revoked
 from .compute import board_settings
-from .namespace import kick_stage_link
 from kiosk.text import clean
 from kiosk.views import add_admin_link
 
@@ -92,6 +92,7 @@ def revoke_stage_link(db, link_id: int, by: str) -> None:
         if cur.rowcount == 0:
             raise ServiceError("unknown_stage_link", "No such stage link.", status=404)
         audit(db, by, "stage_link.revoke", f"stage_link:{link_id}")
+        announce(db, stage_link_revoked, link_id=link_id)
 
 
 def save_board_settings(db, form: dict, by: str) -> None:
@@ -165,7 +166,6 @@ def admin_page():
 @role_required("admin")
 def revoke(link_id: int):
     revoke_stage_link(get_db(), link_id, current_principal().actor)
-    kick_stage_link(link_id)
     return redirect(url_for("stage.admin_page"))
 
 

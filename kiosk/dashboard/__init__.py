@@ -1,12 +1,13 @@
 """The organiser's live dashboard: the numbers (``service``), the ``/admin``
-namespace with its coalesced pushes (``namespace``) and the page, its JSON
+namespace (``namespace``), its coalesced pushes (``pusher``) and the page, its JSON
 fallback and devices' status reports (``views``)."""
 from __future__ import annotations
 
 from kiosk.realtime import socketio
 
 from . import views
-from .namespace import NAMESPACE, AdminNamespace, connect_signals, pusher
+from .namespace import NAMESPACE, AdminNamespace
+from .pusher import connect_signals, pusher
 
 
 def init_app(app) -> None:

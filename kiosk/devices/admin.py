@@ -9,7 +9,6 @@ from .service import (MAX_BATCH, ROLE_NAMES, create_device, create_devices, list
                       pairing_ttl, revoke_device, sheet_rows)
 from kiosk.errors import ServiceError
 from kiosk.i18n import both
-from kiosk.realtime import kick_device
 
 bp = Blueprint("devices_admin", __name__, url_prefix="/admin")
 
@@ -42,7 +41,6 @@ def devices():
 @role_required("admin")
 def revoke(device_id: int):
     revoke_device(get_db(), device_id, current_principal().actor)
-    kick_device(device_id)
     return redirect(url_for("devices_admin.devices"))
 
 

@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from games.live import clock as live_clock
+from games.live import pushes
 from games.live import sockets as live_sockets
 from tests.support.http import post_json
 
@@ -131,7 +133,7 @@ def test_a_question_round_trip_fans_out_correctly(app, db, host, socket_client, 
     assert rv_b["ok"] is False and rv_b["rk"] == 2 and rv_b["gap"] == rv_a["sc"]
     [board] = screen.of("rv")
     assert board["sp"][right[0]] == 1 and [e["nm"] for e in board["top"]] == ["Cáo Nhanh", "Gấu Chậm"]
-    time.sleep(live_sockets.PUSH_DELAY_S + 0.1)  # let any pending coalesced push happen
+    time.sleep(pushes.PUSH_DELAY_S + 0.1)  # let any pending coalesced push happen
     for phone in (pa, pb):
         assert phone.of("live") == [] and phone.of("end") == []  # phones never get the frequent updates
 
@@ -169,10 +171,10 @@ def test_clock_step_closes_expired_questions_and_pushes_reveals(app, host, socke
     joined = _join(app, game["code"], "Ong Vui")
     phone = _player_socket(socket_client, joined["token"])
     hsock.emit("start", {"g": gid}, namespace=live_sockets.HOST, callback=True)
-    assert live_sockets.clock_step(app, time.time()) == []
+    assert live_clock.clock_step(app, time.time()) == []
     later = time.time() + 21
-    monkeypatch.setattr(live_sockets, "clock", lambda: later)
-    closed = live_sockets.clock_step(app, later)
+    monkeypatch.setattr(live_clock, "clock", lambda: later)
+    closed = live_clock.clock_step(app, later)
     assert [c["i"] for c in closed] == [0]
     [rv] = phone.of("rv")
     assert rv["ok"] is None and rv["pts"] == 0 and rv["rk"] == 1
@@ -232,16 +234,16 @@ def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
     monkeypatch.setattr(live_sockets.socketio, "emit",
                         lambda event, data, namespace, to: calls.append((namespace, to)))
     monkeypatch.setattr(live_sockets.socketio, "sleep", lambda seconds: calls.append("yield"))
-    players = 2 * live_sockets.YIELD_EVERY + 50
+    players = 2 * pushes.YIELD_EVERY + 50
     results = {pid: {"ok": True, "pts": 600, "sc": 600, "rk": pid, "gap": 0, "n": players, "stk": 1}
                for pid in range(1, players + 1)}
-    live_sockets.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, players],
+    pushes.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, players],
                               "answered": players, "top": [], "results": results, "skipped": False,
                               "explain": {}})
     assert calls[:3] == [(live_sockets.SCREEN, "g:7"), (live_sockets.HOST, "g:7"), "yield"]
     to_players = [c for c in calls[3:] if c != "yield"]
     assert to_players == [(live_sockets.PLAY, f"p:{pid}") for pid in range(1, players + 1)]
-    assert calls.count("yield") == 1 + players // live_sockets.YIELD_EVERY
+    assert calls.count("yield") == 1 + players // pushes.YIELD_EVERY
 
 
 @pytest.mark.server

@@ -7,7 +7,8 @@ import random
 import pytest
 import socketio
 
-from kiosk import create_app, rooms
+from kiosk import create_app
+from kiosk import realtime_adapter as rooms
 from kiosk.realtime import socketio as flask_socketio
 
 
