@@ -150,6 +150,13 @@ def engineio_handlers(server) -> tuple:
     return tuple(server.eio.handlers[e] for e in ("connect", "message", "disconnect"))
 
 
+def replace_engineio_handlers(server, connect, message, disconnect) -> None:
+    """Put wrappers in place of python-socketio's Engine.IO handlers (see :func:`engineio_handlers`)."""
+    server.eio.on("connect", connect)
+    server.eio.on("message", message)
+    server.eio.on("disconnect", disconnect)
+
+
 def create_event(server):
     """An event object of the server's async mode (eventlet, gevent or threading)."""
     return server.eio.create_event()

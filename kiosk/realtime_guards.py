@@ -12,7 +12,7 @@ import time
 from .admission import PENDING_KEY, STAFF_KEY, Admission, EventLimiter
 from .errors import ServiceError
 from .realtime_adapter import (ack_before_decoding, close_engineio, connection_environ, engineio_handlers,
-                               sockets_of_connection)
+                               replace_engineio_handlers, sockets_of_connection)
 from .realtime_namespaces import error_payload
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ def install_guards(server, config, serving) -> Admission:
     admission = Admission.from_config(config)
     server.festival_admission = admission
     server.festival_limiter = EventLimiter.from_config(config)
-    eio = server.eio
     on_connect, on_message, on_disconnect = engineio_handlers(server)
     sweeper_started = []
 
@@ -120,9 +119,7 @@ def install_guards(server, config, serving) -> Admission:
             admission.closed(eio_sid)
             limiter.forget(eio_sid)
 
-    eio.on("connect", connect)
-    eio.on("message", message)
-    eio.on("disconnect", disconnect)
+    replace_engineio_handlers(server, connect, message, disconnect)
     return admission
 
 
