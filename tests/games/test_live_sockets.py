@@ -246,10 +246,14 @@ def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
     assert calls.count("yield") == 1 + players // pushes.YIELD_EVERY
 
 
-@pytest.mark.server
-def _game_on_a_real_hub(tmp_path, players: int):
+#: the served async modes: eventlet (the default) and gevent run the same answer writer
+WORKERS = ["eventlet", "gevent"]
+
+
+def _game_on_a_real_hub(tmp_path, players: int, worker: str = "eventlet"):
     """A game with ``players`` walk-ups and its first question open, and a real
-    gunicorn + eventlet hub on its file (not started); returns (game, tokens, server)."""
+    gunicorn hub (``worker``: eventlet or gevent) on its file (not started);
+    returns (game, tokens, server)."""
     from games.live import game as live
     from kiosk import create_app
     from kiosk.db import open_db
@@ -266,7 +270,7 @@ def _game_on_a_real_hub(tmp_path, players: int):
         live.next_question(db, game["id"], time.time())
     finally:
         db.conn.close()
-    return game, tokens, LiveServer(instance, database)
+    return game, tokens, LiveServer(instance, database, worker=worker)
 
 
 def _phone(server, token):
@@ -300,9 +304,11 @@ def _disconnect(phones) -> None:
             pass
 
 
-def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
+@pytest.mark.server
+@pytest.mark.parametrize("worker", WORKERS)
+def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path, worker):
     """synchronous=NORMAL for answers: a crash of the hub process loses no acknowledged answer."""
-    game, tokens, server = _game_on_a_real_hub(tmp_path, 12)
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 12, worker)
     server.start()
     phones, acked = [], {}
     try:
@@ -321,13 +327,16 @@ def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
     assert stored == acked and answered == len(acked)
 
 
-def test_answers_arriving_together_are_stored_before_their_acks(tmp_path):
-    """The served hub writes answers that arrive together in chunks (games/live/answers.py):
-    every acknowledged one is stored even when the hub dies right after the acks, and a
-    refused or repeated answer in the same burst does not undo the others."""
+@pytest.mark.server
+@pytest.mark.parametrize("worker", WORKERS)
+def test_answers_arriving_together_are_stored_before_their_acks(tmp_path, worker):
+    """The served hub writes answers that arrive together in chunks (games/live/answers.py),
+    under eventlet and gevent alike: every acknowledged one is stored even when the hub
+    dies right after the acks, and a refused or repeated answer in the same burst does
+    not undo the others."""
     import threading
 
-    game, tokens, server = _game_on_a_real_hub(tmp_path, 41)
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 41, worker)
     server.start()
     phones, acks, lock, all_in = [], {}, threading.Lock(), threading.Event()
     try:
