@@ -1,7 +1,9 @@
 """Attendees, badges and the check-in desk."""
 from __future__ import annotations
 
-from . import api, badges, cli, day, desk, desk_pusher, export, register, roster
+from kiosk.zones import scanning as zone_scanning
+
+from . import api, badges, cli, day, desk, desk_pusher, export, register, roster, scanning
 
 
 def init_app(app) -> None:
@@ -9,6 +11,7 @@ def init_app(app) -> None:
     app.register_blueprint(api.bp)
     desk.init_app(app)
     desk_pusher.connect_signals()
+    zone_scanning.register_check_in(scanning.check_in)  # a zone's automatic check-in
     badges.init_app(app)
     app.register_blueprint(register.bp)
     roster.init_app(app)
