@@ -142,15 +142,6 @@ def end_staff_session(db, sid, why: str = "logout") -> None:
                    "WHERE sid_hash = ? AND ended_at IS NULL", [now(), why, hash_secret(sid)])
 
 
-def end_all_staff_sessions(db, staff_id: int, why: str) -> int:
-    """End every open session of ``staff_id`` (password change, account
-    disabled, "sign out everywhere"). Returns how many were open."""
-    with transaction(db):
-        cur = db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = ? "
-                         "WHERE staff_id = ? AND ended_at IS NULL", [now(), why, staff_id])
-    return cur.rowcount
-
-
 def _staff_principal(db) -> Principal | None:
     sid = session.get("staff_sid")
     if not isinstance(sid, str) or not sid:

@@ -60,7 +60,7 @@ def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: flo
     highest number is the count of players ever joined: an index read, and
     the cap. A newcomer has 0 points and the latest ``reached_at``, so every
     active player ranks ahead: rank = active players + 1, gap = the lowest
-    active score (as :func:`games.scoring.placed_last`). Raises ``game_full``.
+    active score. Raises ``game_full``.
     """
     token = secrets.token_urlsafe(18)
     with transaction(db):
