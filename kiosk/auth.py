@@ -119,7 +119,7 @@ def _dummy_hash() -> str:
 # password change or a disabled account end that row. A copied cookie dies
 # with its session.
 
-SESSION_IDLE_S = 12 * 3600
+SESSION_IDLE_S = 12 * 3600  # the STAFF_SESSION_IDLE_SECONDS default (kiosk/config.py)
 SESSION_TOUCH_S = 60
 
 
@@ -154,7 +154,7 @@ def _staff_principal(db) -> Principal | None:
     ).fetchone()
     if row is None:
         return None
-    idle = current_app.config.get("STAFF_SESSION_IDLE_SECONDS", SESSION_IDLE_S)
+    idle = current_app.config["STAFF_SESSION_IDLE_SECONDS"]
     if row["last_seen_at"] < _ago(idle):
         with transaction(db):
             db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = 'idle' "

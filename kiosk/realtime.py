@@ -56,7 +56,7 @@ def is_hub(app) -> bool:
 
 
 def init_app(app) -> None:
-    channel = app.config.get("SOCKETIO_CHANNEL", "festival")
+    channel = app.config["SOCKETIO_CHANNEL"]
     manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel)
     socketio.init_app(
         app,
@@ -65,8 +65,8 @@ def init_app(app) -> None:
         channel=channel,
         **({} if manager is None else {"client_manager": manager}),
         cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
-        ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 25),
-        ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
+        ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
+        ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
         max_http_buffer_size=64 * 1024,
         json=BoundedJSON,
         logger=False,

@@ -62,7 +62,8 @@ _clock_lock = threading.Lock()
 
 def ensure_clock(app) -> None:
     """Start the clock task once per app (off in tests unless GAME_CLOCK is set)."""
-    if not app.config.get("GAME_CLOCK", not app.testing):
+    running = app.config.get("GAME_CLOCK")
+    if not (running if running is not None else not app.testing):
         return
     # An edge node shares the hub's database: a second clock would race the first.
     if not is_hub(app):

@@ -26,9 +26,6 @@ from games.live.snapshots import player_cap
 
 bp = Blueprint("games", __name__)
 
-JOIN_LIMIT_PER_MINUTE = 60
-
-
 def _join_url(code: str) -> str:
     base = current_app.config.get("PUBLIC_URL") or request.host_url
     return f"{base.rstrip('/')}/play?code={code}"
@@ -116,7 +113,7 @@ def play_page():
 @csrf_exempt  # no ambient credential is used: joining only creates a player and returns its token
 def join():
     """``{"code", "nickname"?, "lang"?}`` → ``{"ok", "token", "player", "game"}`` (201)."""
-    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    rate_limit("game_join", current_app.config["GAME_JOIN_RATE_LIMIT"])
     data = json_body()
     nickname, lang = data.get("nickname"), data.get("lang", "vi")
     if nickname is not None and not isinstance(nickname, str):
@@ -141,7 +138,7 @@ def _badge_attendee(token: str) -> dict:
 def badge_play_page(token: str):
     """A badge holder's way into a live game: enter the code, play under their nickname."""
     # The same limit as the badge page (/b/<token>): this page also tells whether a token exists.
-    rate_limit("badge_page", current_app.config.get("BADGE_PAGE_RATE_LIMIT", 60))
+    rate_limit("badge_page", current_app.config["BADGE_PAGE_RATE_LIMIT"])
     attendee = _badge_attendee(token)
     code = request.args.get("code", "")[:12]
     return render_template("games/play.html", code=code if code.isdigit() else "",
@@ -152,7 +149,7 @@ def badge_play_page(token: str):
 @csrf_exempt  # the badge token in the path is the credential, not a cookie
 def badge_join(token: str):
     """``{"code"}`` → join (or rejoin, score kept) with the badge's attendee."""
-    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    rate_limit("game_join", current_app.config["GAME_JOIN_RATE_LIMIT"])
     attendee = _badge_attendee(token)
     result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock(), cap=player_cap())
     return jsonify(_joined(result)), 201

@@ -120,7 +120,7 @@ def page():
     """The full-screen stage page (boards rotate; pushes arrive over ``/public``)."""
     db = get_db()
     return render_template("stage/page.html", rotation=rotation_for_request(db),
-                           festival_en=current_app.config.get("FESTIVAL_NAME_EN", ""))
+                           festival_en=current_app.config["FESTIVAL_NAME_EN"])
 
 
 @bp.route("/s/<token>")
