@@ -80,7 +80,7 @@ SETTINGS = (
     Setting("SESSION_COOKIE_SAMESITE", "Lax", "Lax or Strict", "the session cookie's SameSite"),
     Setting("NICKNAME_BLOCKLIST", None, "path", "an organiser's extra blocked nickname words (as kiosk/data/blocked_words.txt)"),
     # -- live games
-    Setting("GAME_MAX_PLAYERS", 3000, "int", "players per live game"),
+    Setting("GAME_MAX_PLAYERS", None, "int", "players per live game; none: 3,000 (games.live.state.MAX_PLAYERS)"),
     Setting("GAME_CLOCK", None, "bool", "run the game clock; none: on in a served hub, off in tests"),
     # -- tests
     Setting("TESTING", False, "bool", "Flask's test mode"),
