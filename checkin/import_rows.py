@@ -85,6 +85,7 @@ class ImportReport:
     ignored: list[RowError] = field(default_factory=list)  # rows that are not pupils (totals, signatures)
     sheets: list[SheetReport] = field(default_factory=list)
     dry_run: bool = False
+    ready: int = 0  # rows that passed every check (with dry_run: what would be imported)
 
 
 @dataclass
@@ -298,11 +299,14 @@ def xlsx_sheets(data: bytes, report: ImportReport, mapping):
         summary.header_rows = layout.header_rows
         summary.class_name, summary.school = layout.class_name, layout.school
         summary.class_from, summary.school_from = layout.class_from, "title" if layout.school else ""
-        rows = (Row(number, cells, layout.columns, layout.header, layout=layout,
-                    sheet=sheet.name if several else "")
-                for number, cells in sheet.rows[layout.first_data:])
-        found.append((summary, layout, rows))
+        found.append((summary, layout, _sheet_rows(sheet, layout, sheet.name if several else "")))
     if not found:
         raise first_error or ServiceError("empty_file", "The file is empty.")
     report.header_row = found[0][1].header_rows[-1]
     return found
+
+
+def _sheet_rows(sheet, layout: Layout, name: str):
+    """The rows below a sheet's header as Row."""
+    for number, cells in sheet.rows[layout.first_data:]:
+        yield Row(number, cells, layout.columns, layout.header, layout=layout, sheet=name)

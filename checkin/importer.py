@@ -98,7 +98,7 @@ def import_csv(db, source, mapping: dict | None = None, all_or_nothing: bool = F
     if hasattr(source, "read"):
         source = source.read()
     report, good = check_rows(db, source, mapping, default_age_band, progress, day, school, class_name)
-    report.dry_run = dry_run
+    report.dry_run, report.ready = dry_run, len(good)
     if dry_run or (all_or_nothing and report.errors):
         return report
     stamp = now()
