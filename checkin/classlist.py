@@ -194,7 +194,8 @@ KINDS = {"error": ("lỗi", "error"), "duplicate": ("trùng, không nhập", "du
 HEADER = ["Dòng / Row", "Cột / Column", "Giá trị / Value", "Loại / Kind", "Lý do", "Reason"]
 def problems_csv(report) -> str:
     """Every problem of an import report as CSV text (UTF-8 BOM, comma):
-    row, column, value, kind and the reason in Vietnamese and English."""
+    row ("12", or "6A1!12" in a workbook of several sheets), column, value,
+    kind and the reason in Vietnamese and English."""
     out = io.StringIO()
     write_csv(out, HEADER, _problem_rows(report), bom=True)  # every cell formula-safe (kiosk.csvsafe)
     return out.getvalue()
@@ -205,5 +206,5 @@ def _problem_rows(report):
                         ("possible_duplicate", report.possible_duplicates)):
         vi_kind, en_kind = KINDS[kind]
         for p in items:
-            yield [p.row, p.column, p.value, f"{vi_kind} / {en_kind}",
+            yield [p.row if not p.sheet else f"{p.sheet}!{p.row}", p.column, p.value, f"{vi_kind} / {en_kind}",
                    translate(p.message, "vi", **p.params), p.reason]

@@ -70,6 +70,10 @@ def read_layout(sheet: Sheet, resolve, known_keys: set[str]) -> Layout:
     ``split_name`` when only part of a split name can be found.
     """
     rows = sheet.rows
+    hidden = set(sheet.hidden)
+    if hidden:
+        # A hidden column's header is not looked at: an old copy of the names, an ID.
+        resolve = _skipping(resolve, hidden)
     try:
         index, header, columns = find_header(rows, resolve)
     except ServiceError as exc:
@@ -91,14 +95,16 @@ def read_layout(sheet: Sheet, resolve, known_keys: set[str]) -> Layout:
             raise
     else:
         shown = list(header)
-    hidden = set(sheet.hidden)
-    columns = {name: i for name, i in columns.items() if i not in hidden}
     data = [cells for _n, cells in rows[bottom + 1:bottom + 1 + SAMPLE]]
     names = name_columns(columns, header, shown, data, hidden)
     layout = Layout([rows[i][0] for i in range(top, bottom + 1)], shown, columns, names, bottom + 1)
     facts = title_facts([cells for _n, cells in rows[:top]], sheet.name)
     layout.class_name, layout.school, layout.class_from = facts
     return layout
+
+
+def _skipping(resolve, hidden: set):
+    return lambda cells: resolve(["" if i in hidden else c for i, c in enumerate(cells)])
 
 
 def _refuse_parts_alone(rows, exc: ServiceError, shown=None) -> None:
@@ -134,7 +140,10 @@ def _fills_gaps(cells, header: list[str], known_keys: set[str]) -> bool:
         return False
     filled = [i for i, t in enumerate(texts) if t]
     return bool(filled) and all(header_key(texts[i]) in known_keys | PART_KEYS | SUB_KEYS or
-                                (i < len(header) and not header[i]) for i in filled)
+                                (i < len(header) and not header[i]) or
+                                # a group label ("Học sinh") over the name's parts
+                                (i < len(header) and header_key(header[i]) in PART_KEYS and
+                                 len(header_key(texts[i]).split()) <= 4) for i in filled)
 
 
 def _compose(top_row, child: list, merged) -> tuple[list[str], list[str]]:
@@ -257,7 +266,8 @@ def title_facts(title_rows: list, sheet_name: str = "") -> tuple[str, str, str]:
 # --- rows that are not pupils --------------------------------------------------------
 
 _FOOTERS = [
-    (re.compile(r"^(tong so|tong cong|tong|cong|si so|danh sach (nay )?(gom|co))\b"), "A total line."),
+    (re.compile(r"^(tong so|tong cong|si so|danh sach (nay )?(gom|co))\b|^(tong|cong)\b(?=\s*(\d|$))"),
+     "A total line."),
     (re.compile(r"\bngay\b.{0,6}\bthang\b.{0,6}\bnam\b"), "The place and date of signing."),
     (re.compile(r"\bky\b.{0,4}\b(va )?ghi ro\b|^\(?ky ten\)?$|\bky,? dong dau\b"), "A signature line."),
     (re.compile(r"\b(giao vien chu nhiem|gvcn|hieu truong|nguoi lap( bieu| danh sach)?|xac nhan|"

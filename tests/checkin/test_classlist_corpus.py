@@ -182,3 +182,10 @@ def test_csv_footer_rows_are_ignored_too(db):
     text = "STT,Họ và tên,Lớp\n1,Nguyễn Văn An,8A3\n2,Trần Thị Bình,8A3\n,Tổng số: 2 học sinh,\n,Giáo viên chủ nhiệm,\n"
     report = import_csv(db, text, by="test", default_age_band="7-15")
     assert report.imported == 2 and report.errors == [] and len(report.ignored) == 2
+
+
+def test_problems_file_names_the_sheet_of_each_row(db):
+    from checkin.classlist import problems_csv
+
+    report = import_csv(db, (CORPUS / "03_sheet_per_class.xlsx").read_bytes(), by="test", day=FESTIVAL)
+    assert "6A1!5," in problems_csv(report)  # a possible duplicate (Anh and Ánh) on sheet 6A1, row 5
