@@ -174,8 +174,8 @@ def xlsx_bytes(header, rows, title: str = "export", labels: list | None = None, 
     an autofilter; each column is as wide as its longest cell (within limits)."""
     # Imported here: loading openpyxl costs a few hundred ms at start-up.
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Font  # (same reason)
+    from openpyxl.utils import get_column_letter  # (same reason)
 
     times = {i for i, name in enumerate(header) if _TIME_COLUMN.search(str(name))}
     shown = list(labels or header)

@@ -111,6 +111,13 @@ def two_row_header(sheet, row: int, parts: list[str], after: list[str]) -> int:
 SAVED: list[str] = []
 
 
+def new_book(title: str = "Sheet"):
+    """(workbook, its one sheet named ``title``)."""
+    book = Workbook()
+    book.active.title = title
+    return book, book.active
+
+
 def save(book, name: str) -> None:
     book.save(HERE / name)
     SAVED.append(name)
@@ -126,9 +133,7 @@ def pupils_of(pupils, class_name, school) -> dict:
 
 def hodem_ten() -> dict:
     """The issue's list: title with class and school, "Họ và tên" over "Họ đệm" | "Tên", footer."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Sheet1"
+    book, sheet = new_book("Sheet1")
     title(sheet, 1, "DANH SÁCH HỌC SINH LỚP 8A3 – TRƯỜNG THCS NGÔ SĨ LIÊN – NĂM HỌC 2025-2026")
     row = two_row_header(sheet, 3, ["Họ đệm", "Tên"], ["Ngày sinh", "Giới tính"])
     for n, p in enumerate(PUPILS, 1):
@@ -145,9 +150,7 @@ def hodem_ten() -> dict:
 
 def ho_tendem_ten() -> dict:
     """Motto block, department and school lines, "Lớp: 6A1", "Họ" | "Tên đệm" | "Tên", "Ngày, tháng, năm sinh"."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "DS"
+    book, sheet = new_book("DS")
     row = motto(sheet, ["PHÒNG GD&ĐT QUẬN CẦU GIẤY", "TRƯỜNG THCS NGHĨA TÂN"])
     title(sheet, row, "DANH SÁCH HỌC SINH")
     sheet[f"A{row + 1}"] = "Lớp: 6A1"
@@ -194,9 +197,7 @@ def sheet_per_class() -> dict:
 
 def nu_ticked() -> dict:
     """A "Nữ" column ticked with x, "LỚP 9A1" in a title of its own, a school with "&"."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "9A1"
+    book, sheet = new_book("9A1")
     motto(sheet, ["SỞ GD&ĐT HÀ NỘI", "TRƯỜNG THCS & THPT LƯƠNG THẾ VINH"], "D")
     title(sheet, 4, "DANH SÁCH HỌC SINH", "F")
     title(sheet, 5, "LỚP 9A1", "F")
@@ -210,9 +211,7 @@ def nu_ticked() -> dict:
 
 def gioi_tinh_nam_nu() -> dict:
     """"Giới tính" merged over "Nam" | "Nữ"; "Họ và tên" merged down both rows."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Lop 7B"
+    book, sheet = new_book("Lop 7B")
     title(sheet, 1, "TRƯỜNG TH&THCS NGUYỄN TRÃI", "F")
     title(sheet, 2, "DANH SÁCH LỚP 7B", "F")
     header = [("STT", True), ("Họ và tên", True), ("Ngày sinh", True), ("Giới tính", False)]
@@ -233,9 +232,7 @@ def gioi_tinh_nam_nu() -> dict:
 
 def hidden_and_empty_columns() -> dict:
     """A hidden "Mã định danh" column and an empty column inside the table; class in the title."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Danh sách"
+    book, sheet = new_book("Danh sách")
     title(sheet, 1, "DANH SÁCH HỌC SINH LỚP 10A2 - TRƯỜNG THPT KIM LIÊN")
     sheet.append([])
     sheet.append(["STT", "Mã định danh", "Họ và tên", None, "Ngày sinh", "Số điện thoại phụ huynh"])
@@ -250,9 +247,7 @@ def hidden_and_empty_columns() -> dict:
 
 def escapes() -> dict:
     """Names with ``_xHHHH_`` escapes (as some exporters write them); a line break inside a cell."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Lớp 11A1"
+    book, sheet = new_book("Lớp 11A1")
     sheet["A1"] = "TRƯỜNG THPT CHU VĂN AN"
     sheet["A2"] = "Lớp: 11A1"
     sheet.append(["STT", "Họ và tên", "Ngày sinh"])
@@ -266,9 +261,7 @@ def escapes() -> dict:
 
 def dates_every_way() -> dict:
     """Dates of birth as date cells, dd/mm/yyyy, d-m-yyyy, yyyy-mm-dd, a year, an Excel day number."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "12A5"
+    book, sheet = new_book("12A5")
     title(sheet, 1, "DANH SÁCH HỌC SINH LỚP 12A5 – TRƯỜNG THPT PHAN ĐÌNH PHÙNG")
     sheet.append(["STT", "Họ và tên", "Ngày tháng năm sinh"])
     cases = [("Vũ Minh Đức", datetime(2009, 11, 1), "16-17"), ("Vũ Minh Đạt", "2-11-2009", "7-15"),
@@ -289,9 +282,7 @@ def dates_every_way() -> dict:
 
 def columns_for_school_and_class() -> dict:
     """No title: school and class in columns of their own (a list from the education office's software)."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Export"
+    book, sheet = new_book("Export")
     sheet.append(["STT", "Họ tên", "Ngày sinh", "Trường", "Lớp"])
     classes = ["8A1", "8A2"]
     for n, p in enumerate(PUPILS, 1):
@@ -308,9 +299,7 @@ def columns_for_school_and_class() -> dict:
 
 def repeated_header() -> dict:
     """The header repeated where the printed list breaks onto a second page."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Sheet1"
+    book, sheet = new_book("Sheet1")
     sheet["A1"] = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO HUYỆN GIA LÂM"
     sheet["A2"] = "TRƯỜNG THCS ĐA TỐN"
     title(sheet, 3, "DANH SÁCH HỌC SINH LỚP 9C")
@@ -327,9 +316,7 @@ def repeated_header() -> dict:
 
 def hodem_ten_one_row() -> dict:
     """One header row "Họ đệm" | "Tên"; the school line above a title with the class and school year."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Sheet1"
+    book, sheet = new_book("Sheet1")
     motto(sheet, ["SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ NỘI", "TRƯỜNG THPT VIỆT ĐỨC"])
     title(sheet, 4, "DANH SÁCH LỚP 11A2 NĂM HỌC 2025 - 2026")
     sheet.append([])
@@ -343,9 +330,7 @@ def hodem_ten_one_row() -> dict:
 
 def no_title() -> dict:
     """Nothing says the class or school: they come from --school and --class."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Sheet1"
+    book, sheet = new_book("Sheet1")
     sheet.append(["STT", "Họ và tên", "Ngày sinh"])
     for n, p in enumerate(PUPILS, 1):
         sheet.append([n, full(p), p[2]])
@@ -356,9 +341,7 @@ def no_title() -> dict:
 
 def merged_name_no_subheader() -> dict:
     """"Họ và tên" merged over two columns with no second header row: both are the name."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "8B"
+    book, sheet = new_book("8B")
     sheet["A1"] = "TRƯỜNG THCS TRƯNG VƯƠNG"
     title(sheet, 2, "DANH SÁCH HỌC SINH LỚP 8B", "E")
     sheet.append(["STT", "Họ và tên", None, "Ngày sinh", "Ghi chú"])
@@ -373,8 +356,7 @@ def merged_name_no_subheader() -> dict:
 
 def refused_given_missing() -> dict:
     """"Họ và tên" over "Họ đệm" and an unlabelled column: only part of the name can be found."""
-    book = Workbook()
-    sheet = book.active
+    book, sheet = new_book()
     title(sheet, 1, "DANH SÁCH HỌC SINH LỚP 8A3")
     two_row_header(sheet, 3, ["Họ đệm", ""], ["Ngày sinh"])
     for n, p in enumerate(PUPILS, 5):
@@ -385,8 +367,7 @@ def refused_given_missing() -> dict:
 
 def refused_family_only() -> dict:
     """A family-name column and no given name at all."""
-    book = Workbook()
-    sheet = book.active
+    book, sheet = new_book()
     sheet.append(["STT", "Họ đệm", "Ngày sinh"])
     for n, p in enumerate(PUPILS, 1):
         sheet.append([n, p[0], p[2]])
