@@ -184,7 +184,7 @@ def xlsx_bytes(header, rows, title: str = "export", labels: list | None = None, 
     widths = [len(str(h)) for h in shown]
     for row in rows[:1000]:  # the widths from the first rows: enough to size a column
         for i, value in enumerate(row[:len(widths)]):
-            widths[i] = max(widths[i], 19 if i in times and value else len(str(value)))
+            widths[i] = max(widths[i], 19 if i in times and value else len("" if value is None else str(value)))
     for i, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
     if shown:
