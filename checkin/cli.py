@@ -74,10 +74,13 @@ def import_command(file, school, class_name, dry_run, mapping, all_or_nothing, d
     and give the class ("LỚP 8A3", "Lớp: 6A1") and school ("TRƯỜNG THCS
     …"), else the sheet's name ("8A3") gives the class, else --class and
     --school. Two-row headers ("Họ và tên" over "Họ đệm" | "Tên") are read
-    and the name's parts joined. Totals, signatures and the teacher's name
-    below the list are listed as ignored, not errors. Exit code 0 when no
-    row is bad, 2 when some are, 1 for --all-or-nothing with bad rows.
-    See docs/attendees.md for the layouts read.
+    and the name's parts joined; a file where only part of a split name
+    can be found is refused, naming the columns. Totals, signatures and the
+    teacher's name below the list are listed as ignored, not errors. The
+    summary says per sheet what was read (class, school, where from); with
+    --dry-run before anything is written. Exit code 0 when no row is bad,
+    2 when some are, 1 when the file is refused or --all-or-nothing found
+    bad rows. See docs/attendees.md for the layouts read.
     """
     db = get_db()
     try:
