@@ -12,7 +12,7 @@ from kiosk.i18n import translate
 from kiosk.text import clean
 
 from .classlist import cell_text, read_xlsx
-from .layout import Layout, header_key, name_columns, read_layout
+from .layout import Layout, header_key, name_columns, read_layout, refuse_parts_alone
 
 # field -> header names that map to it by default (compared folded, without punctuation)
 FIELDS = {
@@ -217,7 +217,11 @@ def csv_rows(text: str, report: ImportReport, mapping):
     except (StopIteration, csv.Error):
         raise ServiceError("empty_file", "The file is empty.") from None
     header = [clean(h) for h in header]
-    columns = resolve_columns(header, mapping)
+    try:
+        columns = resolve_columns(header, mapping)
+    except ServiceError as exc:
+        refuse_parts_alone([(1, header)], exc)
+        raise
     layout = Layout([1], header, columns, name_columns(columns, header, header, [], set()), 1)
 
     def rows():

@@ -77,7 +77,7 @@ def read_layout(sheet: Sheet, resolve, known_keys: set[str]) -> Layout:
     try:
         index, header, columns = find_header(rows, resolve)
     except ServiceError as exc:
-        _refuse_parts_alone(rows, exc)
+        refuse_parts_alone(rows, exc)
         raise
     top = bottom = index
     if index + 1 < len(rows) and rows[index + 1][0] == rows[index][0] + 1 \
@@ -91,7 +91,7 @@ def read_layout(sheet: Sheet, resolve, known_keys: set[str]) -> Layout:
         try:
             columns = resolve(header)
         except ServiceError as exc:
-            _refuse_parts_alone([(0, header)], exc, shown)
+            refuse_parts_alone([(0, header)], exc, shown)
             raise
     else:
         shown = list(header)
@@ -107,8 +107,9 @@ def _skipping(resolve, hidden: set):
     return lambda cells: resolve(["" if i in hidden else c for i, c in enumerate(cells)])
 
 
-def _refuse_parts_alone(rows, exc: ServiceError, shown=None) -> None:
-    """A header with a family or middle name column but no given name: ``split_name``, not "no name column"."""
+def refuse_parts_alone(rows, exc: ServiceError, shown=None) -> None:
+    """Raise ``split_name`` for ``exc`` (no name column) when one of ``rows``
+    (row number, cells) has a family or middle name column but no given name."""
     if exc.code != "missing_column":
         return
     for _number, cells in rows[:MAX_TITLE_ROWS]:

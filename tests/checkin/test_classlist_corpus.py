@@ -189,3 +189,9 @@ def test_problems_file_names_the_sheet_of_each_row(db):
 
     report = import_csv(db, (CORPUS / "03_sheet_per_class.xlsx").read_bytes(), by="test", day=FESTIVAL)
     assert "6A1!5," in problems_csv(report)  # a possible duplicate (Anh and Ánh) on sheet 6A1, row 5
+
+
+def test_csv_with_only_a_family_name_column_is_refused_naming_it(db):
+    with pytest.raises(ServiceError) as exc:
+        import_csv(db, "STT,Họ đệm,Lớp\n1,Nguyễn Văn,8A3\n", by="test", default_age_band="7-15")
+    assert exc.value.code == "split_name" and "B 'Họ đệm'" in exc.value.params["found"]
