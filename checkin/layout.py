@@ -15,7 +15,7 @@ cells alone (checkin/classlist.py reads them; checkin/import_rows.py uses this).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kiosk.errors import ServiceError
 from kiosk.text import clean, fold
@@ -60,7 +60,6 @@ class Layout:
     class_name: str = ""
     school: str = ""
     class_from: str = ""  # "title" or "sheet"
-    notes: list = field(default_factory=list)
 
 
 def read_layout(sheet: Sheet, resolve, known_keys: set[str]) -> Layout:
