@@ -18,6 +18,8 @@ DEFAULTS = {
     "ASYNC_MODE": "eventlet",
     "DATABASE": None,  # filled from the instance folder when not given
     "DEFAULT_LANGUAGE": "vi",
+    # The festival's time zone (IANA name): Excel exports show times in it (docs/operations.md).
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ("vi", "en"),
     # SQLite durability: FULL survives power loss in WAL mode (see docs/operations.md).
     "SQLITE_SYNCHRONOUS": "FULL",
