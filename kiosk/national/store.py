@@ -241,9 +241,9 @@ def import_bundle(db, bundle: dict, by: str, pairing_code: str | None = None) ->
         if old is not None and old["sequence"] >= sequence:
             return {**answer, "result": "older", "kept_sequence": old["sequence"]}
         db.execute("DELETE FROM national_facts WHERE hub_key = ?", [fp])
-        db.executemany("INSERT INTO national_facts (hub_key, fact, k1, k2, value) VALUES (?, ?, ?, ?, ?)",
+        db.conn.executemany("INSERT INTO national_facts (hub_key, fact, k1, k2, value) VALUES (?, ?, ?, ?, ?)",
                        [(fp, f, k1, k2, v) for (f, k1, k2), v in facts.items()])
-        db.executemany("INSERT INTO national_names (kind, key, vi, en) VALUES (?, ?, ?, ?) "
+        db.conn.executemany("INSERT INTO national_names (kind, key, vi, en) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT (kind, key) DO UPDATE SET vi = excluded.vi, en = excluded.en",
                        [(kind, key, vi, en) for (kind, key), (vi, en) in names.items()])
         answers = sum(v for (f, k1, k2), v in facts.items() if f == "topic" and k2 == "answers")
