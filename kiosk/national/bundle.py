@@ -166,8 +166,9 @@ def build(db, instance_path: str, utc_offset_hours: int = report_service.DEFAULT
     """
     event = identity(db, default_name)
     if event["province"] not in by_slug():
-        raise ServiceError("no_province", "Set the event's province or city first: "
-                                          "festival outcomes identity --province … (or the admin page).")
+        raise ServiceError(
+            "no_province",
+            "Set the event's province or city first: festival outcomes identity --province … (or the admin page).")
     body = {"event": event, "report": outcomes(db, utc_offset_hours)}
     digest = hashlib.sha256(canonical(body)).hexdigest()
     key = keys.hub_key(instance_path)

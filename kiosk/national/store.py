@@ -108,8 +108,9 @@ def verify(bundle: dict) -> dict:
     if (hashlib.sha256(signed).hexdigest() != bundle.get("bundle_id")
             or payload.get("format") != FORMAT or payload.get("version") != VERSION
             or not keys.verify(hub["key"], signature, signed) or hub.get("id") != keys.fingerprint(hub["key"])):
-        raise ServiceError("bundle_tampered", "This bundle was changed after it was signed, or its signature is wrong: "
-                                              "refused.", status=403)
+        raise ServiceError(
+            "bundle_tampered", "This bundle was changed after it was signed, or its signature is wrong: refused.",
+            status=403)
     return payload
 
 
@@ -233,8 +234,10 @@ def import_bundle(db, bundle: dict, by: str, pairing_code: str | None = None) ->
     with transaction(db):
         trusted = db.execute("SELECT 1 FROM national_hubs WHERE key = ?", [fp]).fetchone()
         if trusted is None and not _pair(db, pairing_code, public):
-            raise ServiceError("unknown_hub", "This bundle comes from a hub that is not registered here: "
-                                              "festival outcomes trust KEYFILE, or a pairing code.", status=403)
+            raise ServiceError(
+                "unknown_hub",
+                "This bundle comes from a hub that is not registered here: festival outcomes trust KEYFILE, or a pairing code.",
+                status=403)
         old = db.execute("SELECT bundle_id, sequence FROM national_bundles WHERE hub_key = ?", [fp]).fetchone()
         if old is not None and old["bundle_id"] == bundle["bundle_id"]:
             return {**answer, "result": "duplicate"}
