@@ -108,7 +108,7 @@ def build(db) -> dict:
                    "visits": sum(e["visits"] for e in events), "answers": answers, "correct": correct,
                    "rate": _rate(correct, answers)},
         "provinces": by_province, "events": events, "topics": topics, "learning": learning,
-        "province_topics": province_topics, "topic_columns": [t for t in topics],
+        "province_topics": province_topics, "topic_columns": topics,
         "worst": worst, "questions": questions, "ages": list(ages.values()),
         "days": [days[d] for d in sorted(days)],
     }

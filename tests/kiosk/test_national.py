@@ -301,8 +301,25 @@ def test_national_admin_pages_are_admin_only(client, device_client, role):
     assert refused.status_code in (400, 403)  # a device credential is no hub signature
 
 
-def test_the_national_board_is_a_stage_rotation_slot(app, db):
+def test_the_national_board_is_a_stage_rotation_slot_and_a_public_subscription(app, db, device_client,
+                                                                                 socket_client, tmp_path):
     from kiosk.boards.stage import parse_rotation  # noqa: E402 the stage's own parser
+    from kiosk.errors import ServiceError  # noqa: E402 only this test expects it
+
     assert parse_rotation("national:20,overall:10") == [("national", 20), ("overall", 10)]
-    with pytest.raises(Exception):
+    with pytest.raises(ServiceError):
         parse_rotation("nosuchboard:20")
+    hub, hub_db = make_hub(tmp_path, app.config["DATABASE"], "venue")
+    add_person(hub_db, "Lý Thị Hạnh", "", "7-15", "", "", checked=True)
+    hub.test_cli_runner().invoke(args=["outcomes", "identity", "--province", "an-giang"])
+    with hub.app_context():
+        made = outcomes.build(hub_db, hub.instance_path)
+        store.trust_key(db, made["payload"]["hub"]["key"], "test")
+        assert store.import_bundle(db, made, "test")["result"] == "imported"
+    hub_db.conn.close()
+    sc = socket_client("/public", device_client("stage"))
+    ack = sc.emit("subscribe", {"boards": ["national"]}, namespace="/public", callback=True)
+    assert ack["ok"], ack
+    (board,) = ack["boards"]
+    assert board["board"] == "national" and board["rows"][0]["name_en"].startswith("An Giang Province")
+    assert board["rows"][0]["score"] == 1
