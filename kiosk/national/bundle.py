@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import json
 import re
+import zlib
 from datetime import date
 
 from kiosk.audit import audit
@@ -44,6 +45,7 @@ KINDS = ("festival", "school_workshop")
 IDENTITY_KEY = "national_event"
 STATE_KEY = "national_bundle_state"
 MAX_DATES = 62
+MAX_BYTES = 16 * 1024 * 1024  # a bundle with every shipped question is about 50 kB
 CHOICE = re.compile(r"^\[[0-9, ]{0,20}\]$|^[a-d]$")
 
 
@@ -194,12 +196,13 @@ def encode(bundle: dict, compress: bool = False) -> bytes:
 
 
 def decode(data: bytes) -> dict:
-    """A bundle file's bytes (gzip or not) as a dict. Raises ``bad_bundle``."""
+    """A bundle file's bytes (gzip or not) as a dict. Raises ``bad_bundle``
+    (also for more than ``MAX_BYTES`` once unzipped: no gzip bomb)."""
     try:
         if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        bundle = json.loads(data.decode("utf-8"))
-    except (OSError, EOFError, ValueError, UnicodeDecodeError, RecursionError):
+            data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, MAX_BYTES + 1)
+        bundle = json.loads(data.decode("utf-8")) if len(data) <= MAX_BYTES else None
+    except (zlib.error, ValueError, UnicodeDecodeError, RecursionError):
         bundle = None
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise ServiceError("bad_bundle", "This is not an outcomes bundle.")

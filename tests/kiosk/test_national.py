@@ -168,8 +168,9 @@ def test_tampered_and_unregistered_bundles_are_refused(hubs):
     forged.write_bytes(outcomes.canonical(doc))  # a matching id does not help: the signature fails
     assert run(nat, "outcomes", "import", str(forged)).exit_code == 2
     junk = tmp / "junk.json"
-    junk.write_bytes(b"[[[[" * 10000)
-    assert run(nat, "outcomes", "import", str(junk)).exit_code == 2
+    for data in (b"[[[[" * 10000, gzip.compress(b" " * (17 << 20)), b"\x1f\x8bnot gzip", b"\xff\xfe"):
+        junk.write_bytes(data)
+        assert run(nat, "outcomes", "import", str(junk)).exit_code == 2
     assert nat["db"].execute("SELECT COUNT(*) FROM national_bundles").fetchone()[0] == 0
 
 
