@@ -17,7 +17,7 @@ What it holds: the event's identity (name, province slug, venue kind,
 dates), and counts only: check-ins by UTC hour, age bands, schools with at
 least 5 registered attendees (the others merged), zones and the passport
 funnel, rewards, quiz outcomes per question and per topic (self-paced and
-live apart, every wrong option with its count) and live-game totals. No name,
+live apart, every wrong option with its count, the most common first) and live-game totals. No name,
 nickname, token, contact, game title or free text a child typed.
 """
 from __future__ import annotations
@@ -130,7 +130,7 @@ def outcomes(db, utc_offset_hours: int) -> dict:
             questions.append({"id": q["id"], "topic": q["topic"],
                               "prompt": {"vi": q["prompt"].get("vi", ""), "en": q["prompt"].get("en", "")},
                               "answers": _int(q["answers"]), "correct": _int(q["correct"]), "rate": q["rate"],
-                              "wrong": wrong})
+                              "wrong": wrong, "common_wrong": wrong[0] if wrong else None})
         topics = [{"topic": t["topic"], "vi": t["vi"], "en": t["en"], "answers": _int(t["answers"]),
                    "correct": _int(t["correct"]), "rate": t["rate"]} for t in block["topics"]]
         learning[mode] = {"answers": _int(block["answers"]), "correct": sum(q["correct"] for q in questions),
