@@ -17,12 +17,14 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
 from kiosk.report.service import DEFAULT_UTC_OFFSET_HOURS
-from kiosk.security import csrf_exempt
+from kiosk.security import csrf_exempt, rate_limit
 
 from . import bundle, keys, store, summary
 from .provinces import provinces
 
 bp = Blueprint("national", __name__)
+
+PUSHES_PER_MINUTE = 120  # per client address: hubs push every few minutes; a flood is refused early
 
 
 def utc_offset(app) -> int:
@@ -110,6 +112,7 @@ def pairing():
 def receive():
     """A hub pushes its bundle: 200 ``{ok, result: imported|replaced|duplicate|older}``;
     400 malformed, 403 tampered or from an unregistered hub."""
+    rate_limit("national_bundles", PUSHES_PER_MINUTE)
     data = request.get_data(cache=False)
     parsed = bundle.decode(data)
     answer = store.import_bundle(get_db(), parsed, "api:national",

@@ -209,6 +209,7 @@ def test_the_raw_bundle_bytes_hold_no_personal_string_before_or_after_purge(hubs
             assert BIG_SCHOOL.encode() in raws[0]  # a school of 5 is named, like the report names it
         # the outcomes survive the purge: same counts in the bundle
         assert json.loads(after.read_bytes())["payload"]["report"] == json.loads(before.read_bytes())["payload"]["report"]
+        assert json.loads(after.read_bytes())["bundle_id"] == json.loads(before.read_bytes())["bundle_id"]
 
 
 def test_the_hub_key_is_owner_only_and_export_needs_a_province(app, runner, tmp_path):
