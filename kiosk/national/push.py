@@ -129,6 +129,6 @@ def make_pusher(app) -> Pusher:
 
 
 def init_app(app) -> None:
-    """Start the pusher in a served hub (``GC_TUNE`` marks the served worker) given NATIONAL_URL."""
-    if app.config.get("NATIONAL_URL") and app.config.get("GC_TUNE") and not app.testing:
+    """Start the pusher in a served worker (``SERVED``, set by ``festival serve``) given NATIONAL_URL."""
+    if app.config.get("NATIONAL_URL") and app.config.get("SERVED") and not app.testing:
         socketio.start_background_task(make_pusher(app).run)

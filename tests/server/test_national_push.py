@@ -37,7 +37,7 @@ def test_a_served_hub_pushes_its_bundle_to_the_national_hub(tmp_path, migrated_t
         national = LiveServer(n_instance, n_database).start()
         venue = LiveServer(v_instance, v_database, env={
             "FESTIVAL_NATIONAL_URL": national.url, "FESTIVAL_NATIONAL_PAIRING_CODE": code,
-            "FESTIVAL_GC_TUNE": "1"}).start()
+            "FESTIVAL_SERVED": "1"}).start()
         try:
             deadline = time.monotonic() + 60
             row = None
