@@ -10,8 +10,10 @@ gzip-compressed when asked. The file is::
 
 ``signature`` is the hub's Ed25519 signature of the canonical payload;
 ``bundle_id`` is the SHA-256 of the same bytes, so the same outcomes give the
-same id. ``sequence`` grows by one each time the outcomes change (kept in the
-``settings`` table), so a national hub keeps the highest one per hub.
+same id. ``sequence`` grows each time the outcomes change: the time in
+milliseconds, or the last sequence plus one if the clock went back (kept in
+the ``settings`` table; a festival file restored from an old backup still
+gets a higher sequence), so a national hub keeps the highest one per hub.
 
 What it holds: the event's identity (name, province slug, venue kind,
 dates), and counts only: check-ins by UTC hour, age bands, schools with at
@@ -26,6 +28,7 @@ import gzip
 import hashlib
 import json
 import re
+import time
 import zlib
 from datetime import date
 
@@ -180,7 +183,8 @@ def build(db, instance_path: str, utc_offset_hours: int = report_service.DEFAULT
         except ValueError:
             state = {}
         if state.get("digest") != digest:
-            state = {"digest": digest, "sequence": int(state.get("sequence") or 0) + 1, "generated_at": now()}
+            sequence = max(int(state.get("sequence") or 0) + 1, int(time.time() * 1000))
+            state = {"digest": digest, "sequence": sequence, "generated_at": now()}
             set_setting(db, STATE_KEY, json.dumps(state))
     public = keys.raw_public(key)
     payload = {"format": FORMAT, "version": VERSION, "hub": {"key": public, "id": keys.fingerprint(public)},

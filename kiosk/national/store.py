@@ -226,7 +226,9 @@ def import_bundle(db, bundle: dict, by: str, pairing_code: str | None = None) ->
     ``bundle_tampered`` or ``unknown_hub``."""
     payload = verify(bundle)
     event, facts, names = extract(payload)
-    sequence = _n(payload.get("sequence"), "sequence")
+    sequence = payload.get("sequence")
+    if isinstance(sequence, bool) or not isinstance(sequence, int) or not 0 < sequence < 1 << 53:
+        raise _bad("sequence")
     generated = _text(payload.get("generated_at"), "generated_at", 40)
     public = payload["hub"]["key"]
     fp = payload["hub"]["id"]

@@ -143,7 +143,7 @@ def test_a_newer_bundle_replaces_the_older_and_an_older_one_is_ignored(hubs):
     assert _export(hubs, "a", tmp / "same.json").read_bytes() == old.read_bytes()  # unchanged: same bundle
     add_person(hubs["a"]["db"], "Hồ Văn Mới", "", "18+", "", "", checked=True)
     new = _export(hubs, "a", tmp / "new.json")
-    assert json.loads(new.read_bytes())["payload"]["sequence"] == 2
+    assert json.loads(new.read_bytes())["payload"]["sequence"] > json.loads(old.read_bytes())["payload"]["sequence"]
     assert run(nat, "outcomes", "trust", f"{new}.pub.pem").exit_code == 0
     assert "imported" in run(nat, "outcomes", "import", str(new)).output
     older = run(nat, "outcomes", "import", str(old))
@@ -157,7 +157,11 @@ def test_tampered_and_unregistered_bundles_are_refused(hubs):
     unregistered = run(nat, "outcomes", "import", str(path))
     assert unregistered.exit_code == 2 and "not registered" in unregistered.output
     assert "không" in unregistered.output.lower() or "chưa" in unregistered.output.lower()
-    assert run(nat, "outcomes", "trust", f"{path}.pub.pem").exit_code == 0
+    not_a_key = run(nat, "outcomes", "trust", str(path))
+    assert not_a_key.exit_code == 2 and "public key file" in not_a_key.output and "khoá" in not_a_key.output
+    assert run(hubs["a"], "outcomes", "key", "-o", str(tmp / "a-key.pem")).exit_code == 0
+    assert (tmp / "a-key.pem").read_bytes() == (tmp / "a.json.pub.pem").read_bytes()
+    assert run(nat, "outcomes", "trust", str(tmp / "a-key.pem"), "--label", "Hà Nội").exit_code == 0
     doc = json.loads(path.read_bytes())
     doc["payload"]["report"]["totals"]["checked_in"] += 1000
     forged = tmp / "forged.json"

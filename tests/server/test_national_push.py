@@ -45,7 +45,7 @@ def test_a_served_hub_pushes_its_bundle_to_the_national_hub(tmp_path, migrated_t
                 row = ndb.execute("SELECT province, checked_in, sequence FROM national_bundles").fetchone()
                 time.sleep(0.5)
             assert row is not None, venue.log_path.read_text()[-2000:]
-            assert tuple(row) == ("son-la", 1, 1)
+            assert tuple(row)[:2] == ("son-la", 1) and row["sequence"] > 0
             via = ndb.execute("SELECT via, label FROM national_hubs").fetchone()
             assert tuple(via) == ("pairing", "Trường THCS Quang Trung")
             acked = vdb.execute("SELECT value FROM settings WHERE key = 'national_push_acked'").fetchone()
