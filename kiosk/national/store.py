@@ -81,7 +81,7 @@ def _pair(db, code, public_b64: str) -> bool:
 
 
 def hubs(db) -> list[dict]:
-    return list(db.query("SELECT h.key, h.label, h.via, h.trusted_at, b.event_name, b.province, b.sequence, "
+    return list(db.query("SELECT h.key, h.label, h.via, h.trusted_at, b.event_name, b.province, b.sequence, b.generated_at, "
                          "b.imported_at FROM national_hubs h LEFT JOIN national_bundles b ON b.hub_key = h.key "
                          "ORDER BY h.trusted_at"))
 
