@@ -31,7 +31,7 @@ def _machine(m: dict) -> list[str]:
 
 def _goals(results: dict) -> list[str]:
     rows = []
-    for part in ("scan", "boards", "fanout", "badges", "search", "hostile", "failover"):
+    for part in ("scan", "boards", "fanout", "badges", "search", "hostile", "failover", "national"):
         for g in (results.get(part) or {}).get("goals", []):
             rows.append([part, g["goal"], f"{_v(g['figure'])} {g['unit']}", "**met**" if g["met"] else "**not met**"])
     return ["## Goals", ""] + _table(["part", "goal", "figure", "verdict"], rows)
@@ -238,6 +238,22 @@ def _failover(f: dict) -> list[str]:
     return out
 
 
+def _national(n: dict) -> list[str]:
+    t = n["timings"]
+    out = ["## 8. National report", "",
+           f"`python -m bench --only national`: {n['bundles']:,} generated, signed outcomes bundles (one Ed25519 key "
+           f"each, median {n['median_bundle_bytes']:,} bytes: the shipped bank's questions with wrong answers), "
+           f"every hub trusted, imported in batches through `kiosk.national.store.import_bundle` "
+           f"({n['fact_rows']:,} fact rows, {n['provinces']} provinces). Merge cost per bundle as the tables grow:", ""]
+    out += _table(["bundles imported", "batch s", "ms per bundle"],
+                  [[b["after"], b["seconds"], b["ms_per_bundle"]] for b in n["batches"]])
+    out += [f"The same bundle again: `{n['duplicate']}` in {_v(n['duplicate_ms'])} ms. The national report "
+            f"(best of 3 / worst of 3): `summary.build` {_v(t['summary'])} / {_v(t['summary_max'])} s; the whole "
+            f"self-contained HTML (`festival report --national`) {_v(t['html'])} / {_v(t['html_max'])} s "
+            f"({t['html_bytes']:,} bytes); the stage board {_v(t['board'])} s.", ""]
+    return out
+
+
 def render(results: dict) -> str:
     """The whole Markdown report."""
     mode = results["mode"]
@@ -251,7 +267,7 @@ def render(results: dict) -> str:
         lines += ["> This is not the full run: sizes are smaller than the goals name, so ratios and verdicts "
                   "are indicative only.", ""]
     lines += ["How to run: `python -m bench` (full, about 10 minutes; on a quiet machine), `--quick` (about "
-              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search,hostile,failover`, `--players 500,1000,2000` "
+              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search,hostile,failover,national`, `--players 500,1000,2000` "
               "(fan-out sizes), `--out PATH`; `python -m bench.livecost` times the live game's own code "
               "without sockets. "
               "The first run builds the large databases into `bench/.cache/` and runs `npm install` in "
@@ -269,7 +285,7 @@ def render(results: dict) -> str:
                                                      for part, k in results["kept"].items()) + ".", ""]
     lines += _machine(results["machine"]) + _goals(results)
     renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges, "search": _search,
-                 "hostile": _hostile, "failover": _failover}
+                 "hostile": _hostile, "failover": _failover, "national": _national}
     for part, fn in renderers.items():
         if part in results.get("errors", {}):
             lines += [f"## {part}", "", f"Failed: `{results['errors'][part]}`", ""]
