@@ -33,6 +33,7 @@ SETTINGS = (
     Setting("DEFAULT_LANGUAGE", "vi", "vi or en", "the language of a visitor who has not chosen one"),
     Setting("PUBLIC_URL", None, "URL", "base URL printed into badge QR codes and join links; none: the URL the request came in on"),
     Setting("REPORT_UTC_OFFSET_HOURS", 7, "hours", "the time zone of the impact report's hours (Vietnam: +7)"),
+    Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone", "the festival's time zone: Excel exports show times in it"),
     # -- serving and storage
     Setting("DATABASE", None, "path", "the festival's SQLite file; none: instance/festival.db"),
     Setting("ASYNC_MODE", "eventlet", "eventlet, gevent or threading", "the Socket.IO async mode and gunicorn worker"),
@@ -40,6 +41,7 @@ SETTINGS = (
     Setting("GAME_SYNCHRONOUS", "NORMAL", "FULL or NORMAL", "durability of live-game answers (NORMAL survives a crash of the hub process)"),
     Setting("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, "bytes", "the largest request body (class lists included)"),
     Setting("GC_TUNE", False, "bool", "tune the garbage collector of a served hub (festival serve sets it)"),
+    Setting("SERVED", False, "bool", "set by festival serve in the gunicorn worker only (never in CLI commands or tests)"),
     Setting("GC_STATS", None, "path", "a file the worker writes its garbage-collection pauses to (benchmarks)"),
     # -- scaling out and failing over
     Setting("MESSAGE_QUEUE", None, "redis:// URL", "the Redis message queue shared with edge nodes (needs the [scale] extra)"),
@@ -52,6 +54,10 @@ SETTINGS = (
     Setting("REPLICA_SSH_HOST_KEY", None, "text", "the replica host's public key (known_hosts line)"),
     Setting("REPLICA_SYNC_INTERVAL", "1s", "duration", "how often the replica is brought up to date"),
     Setting("REPLICA_MONITOR_INTERVAL", "1s", "duration", "how often the WAL is checked for new writes"),
+    # -- the national picture (kiosk/national/push.py; festival serve --national URL)
+    Setting("NATIONAL_URL", None, "URL", "the national hub this hub pushes its outcomes bundle to"),
+    Setting("NATIONAL_PAIRING_CODE", None, "text", "the one-time pairing code for the national hub"),
+    Setting("NATIONAL_PUSH_EVERY_S", 180, "seconds", "the least time between two pushes to the national hub"),
     # -- backups
     Setting("BACKUP_DIR", None, "path", "the folder (USB stick) automatic backups go to; none: no automatic backups"),
     Setting("BACKUP_KEEP", 10, "int", "backups kept in that folder"),

@@ -44,6 +44,8 @@ device_revoked = _signals.signal("device-revoked")
 device_reported = _signals.signal("device-reported")
 #: link_id= — a stage link was revoked (its screens are disconnected)
 stage_link_revoked = _signals.signal("stage-link-revoked")
+#: hub= — a national hub imported a hub's newer outcomes bundle (the national board changes)
+outcomes_imported = _signals.signal("outcomes-imported")
 
 
 def announce(db, signal, **kwargs) -> None:
