@@ -306,3 +306,14 @@ def test_every_api_route_is_documented(app):
             if f"{method} {path}" not in doc:
                 missing.append(f"{method} {path}")
     assert missing == []
+
+
+def test_no_test_module_imports_another_test_module():
+    """What tests share lives in tests/support/, never in another test module."""
+    wrong = []
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                if node.module.rpartition(".")[2].startswith("test_"):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert wrong == []
