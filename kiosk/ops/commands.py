@@ -219,7 +219,8 @@ def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
         serving.print_tls_help(app.instance_path, host, port)
         # Over HTTPS the staff session cookie must never travel in clear text.
         os.environ["FESTIVAL_SESSION_COOKIE_SECURE"] = "true"
-    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, extra=extra))
+    allowed = serving.announce_capacity(app.config)
+    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, allowed.worker_connections, extra=extra))
 
 
 @click.command("takeover")
