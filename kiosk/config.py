@@ -48,6 +48,9 @@ DEFAULTS = {
     "SOCKET_MAX_OPEN": None,
     "SOCKET_STAFF_RESERVE": None,
     "SOCKET_JOIN_TIMEOUT": 10,
+    # An emit to a big room (a question to every phone) yields to other work
+    # after this many sockets (kiosk/rooms.py); 0: one stretch, as before.
+    "SOCKET_FANOUT_SLICE": 128,
     "SOCKET_EVENT_RATE": 5,
     "SOCKET_EVENT_BURST": 20,
     "SOCKET_FLOOD_LIMIT": 60,

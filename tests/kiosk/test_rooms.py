@@ -123,3 +123,38 @@ def test_the_app_uses_the_indexed_manager(tmp_path, queue, kind):
 
 def test_another_queue_keeps_the_library_s_choice():
     assert rooms.manager_for("kafka://x", "festival") is None
+
+
+class _SendingServer(_Server):
+    """Records each packet sent and each yield, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.log: list = []
+
+    def _send_eio_packet(self, eio_sid, pkt):
+        self.log.append(eio_sid)
+
+    def sleep(self, seconds=0):
+        self.log.append("yield")
+
+
+@pytest.mark.parametrize("every", [0, 1, 128])
+def test_an_emit_to_a_big_room_yields_between_slices_and_reaches_everyone(every):
+    manager = rooms.Manager()
+    server = _SendingServer()
+    manager.set_server(server)
+    manager.fanout_slice = every
+    for n in range(300):
+        sid = manager.connect(f"e{n}", "/play")
+        manager.enter_room(sid, "/play", "g:1")
+    manager.emit("q", {"i": 0}, namespace="/play", room="g:1")
+    sent = [entry for entry in server.log if entry != "yield"]
+    assert sorted(sent) == sorted(f"e{n}" for n in range(300))  # every phone, once
+    yields = [i for i, entry in enumerate(server.log) if entry == "yield"]
+    if every == 0:
+        assert yields == []
+    else:
+        # after every slice of ``every`` sockets (the last, shorter slice goes out without one)
+        assert len(yields) == 300 // every
+        assert all(server.log[i - every:i].count("yield") == 0 for i in yields)
