@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
+from kiosk import phones
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
@@ -32,10 +33,15 @@ def _join_url(code: str) -> str:
 
 
 def _joined(result: dict) -> dict:
+    """The join answer; ``sock``: where the phone opens its socket (``festival serve --workers``)."""
     player, game = result["player"], result["game"]
-    return {"ok": True, "token": result["token"],
-            "player": {"id": player["id"], "no": player["num"], "nick": player["nickname"]},
-            "game": {"id": game["id"], "title": game["title"], "code": game["code"]}}
+    answer = {"ok": True, "token": result["token"],
+              "player": {"id": player["id"], "no": player["num"], "nick": player["nickname"]},
+              "game": {"id": game["id"], "title": game["title"], "code": game["code"]}}
+    sock = phones.socket_address(current_app.config, request.scheme, request.host, player["id"])
+    if sock:
+        answer["sock"] = sock
+    return answer
 
 
 @bp.before_app_request

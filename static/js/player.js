@@ -170,10 +170,12 @@ function kicked() {
   $('join-error').hidden = false;
 }
 
-function connect(token) {
+// sock: the process the join answer named for this phone's socket
+// ('festival serve --workers', kiosk/phones.py); none: this page's own.
+function connect(token, sock) {
   $('p-join').hidden = true;
   $('p-game').hidden = false;
-  socket = io('/play', {transports: ['websocket'], auth: {token}});
+  socket = io((sock || '') + '/play', {transports: ['websocket'], auth: {token}});
   socket.on('connect', () => { $('p-conn').hidden = true; });
   socket.on('disconnect', () => { $('p-conn').hidden = false; });
   socket.on('connect_error', (err) => {
@@ -205,9 +207,10 @@ async function join(event) {
   try {
     const {status, body} = await api('POST', url, {code, nickname: nick || null, lang: lang()});
     if (status === 201 && body && body.ok) {
-      localStorage.setItem(STORE, JSON.stringify({token: body.token, g: body.game.id, code: body.game.code}));
+      localStorage.setItem(STORE, JSON.stringify({token: body.token, g: body.game.id, code: body.game.code,
+                                                  sock: body.sock}));
       $('join-error').hidden = true;
-      connect(body.token);
+      connect(body.token, body.sock);
     } else {
       setText($('join-error'), errorText(body));
       $('join-error').hidden = false;
@@ -226,7 +229,7 @@ $('p-submit').addEventListener('click', () => send([...chosen].sort()));
 const stored = saved();
 const wanted = $('code').value;
 if (stored && stored.token && (!wanted || stored.code === wanted)) {
-  connect(stored.token);
+  connect(stored.token, stored.sock);
 } else {
   $('p-join').hidden = false;
   if (wanted) $('nickname') ? $('nickname').focus() : $('join').focus();
