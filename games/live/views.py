@@ -27,9 +27,13 @@ bp = Blueprint("games", __name__)
 JOIN_LIMIT_PER_MINUTE = 60
 
 
-def _join_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/play?code={code}"
+def _join_url(game) -> str:
+    """The big screen's join link; with ``--workers``, on a phone process, so the crowd's
+    page loads and joins stay off the staff's hub (kiosk/phones.py)."""
+    config = current_app.config
+    base = (config.get("PUBLIC_URL") or phones.socket_address(config, request.scheme, request.host, game["id"])
+            or request.host_url)
+    return f"{base.rstrip('/')}/play?code={game['code']}"
 
 
 def _joined(result: dict) -> dict:
@@ -79,7 +83,7 @@ def create_game():
 def _game_json(game: dict) -> dict:
     return {"id": game["id"], "code": game["code"], "title": game["title"], "mode": game["mode"],
             "streak": bool(game["streak_bonus"]), "state": game["state"], "n": game["question_count"],
-            "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game["code"])}
+            "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game)}
 
 
 @bp.route("/host/api/games/<id:game_id>/players")
@@ -103,7 +107,7 @@ def players(game_id: int):
 def screen_page(game_id: int):
     """The big screen of one game: join code and QR, questions, spread, top 5, podium."""
     game = live.get_game(get_db(), game_id)
-    return render_template("games/screen.html", game=game, join_url=_join_url(game["code"]))
+    return render_template("games/screen.html", game=game, join_url=_join_url(game))
 
 
 # -------------------------------------------------------------------- players

@@ -236,7 +236,7 @@ def _serve(app, host, port, async_mode, use_https, message_queue, workers: int =
     click.echo(f"  Nhân viên ở cổng {port}; socket của điện thoại ở cổng {', '.join(map(str, ports))} "
                f"({len(ports)} tiến trình, hàng đợi {message_queue})")
     click.echo(f"  Staff on port {port}; phones' sockets on port(s) {', '.join(map(str, ports))} "
-               f"({len(ports)} processes, queue {message_queue})")
+               f"({len(ports)} process{'es' if len(ports) > 1 else ''}, queue {message_queue})")
     envs = workers_mod.environments(port, ports, message_queue, str(Path(app.config["DATABASE"]).resolve()),
                                     app.instance_path)
     commands = [(serving.gunicorn_argv(host, p, mode, allowed.worker_connections, extra=extra), env)
