@@ -13,6 +13,8 @@ from kiosk import phones
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
+from kiosk.i18n import both
+from kiosk.realtime import socketio
 from kiosk.security import csrf_exempt, rate_limit
 
 from games.live import db as live_db
@@ -77,7 +79,26 @@ def create_game():
     game = live.create_game(get_db(), bank=bank, count=data.get("count"), mode=data.get("mode", "speed"),
                             streak=streak, host=current_principal().actor, now=clock(),
                             time_limit=limit)
-    return jsonify({"ok": True, "game": _game_json(game)}), 201
+    answer = {"ok": True, "game": _game_json(game), "cap": player_cap()}
+    notice = _capacity_notice(answer["cap"])
+    if notice:
+        answer["notice"] = notice
+    return jsonify(answer), 201
+
+
+def _capacity_notice(cap: int) -> dict | None:
+    """{vi, en} for the host when this process cannot take a full game now (other games'
+    phones hold its sockets, kiosk/admission.py); None when it can, or when the phones'
+    sockets are on phone processes (``--workers``), each of which holds a whole game."""
+    admission = getattr(socketio.server, "festival_admission", None)
+    if admission is None or phones.phone_ports(current_app.config):
+        return None
+    free = admission.max_open - admission.total
+    if free >= cap:
+        return None
+    return both("Only %(free)s more phones can connect now (%(open)s connections are open); a game takes up "
+                "to %(cap)s players. End the other games first, or raise FESTIVAL_GAME_MAX_PLAYERS and restart.",
+                free=max(free, 0), open=admission.total, cap=cap)
 
 
 def _game_json(game: dict) -> dict:
