@@ -88,12 +88,66 @@ class SlicedFanOut:
                 self.server.sleep(0)
 
 
+#: the event name that carries a batch of per-room emits through the message queue
+EACH = "festival:each"
+
+
 class Manager(SlicedFanOut, IndexedRooms, socketio.Manager):
     """The manager of a hub without a message queue."""
 
+    def emit_each(self, event: str, items, namespace: str) -> None:
+        """Emit ``event`` with its own data to each room of ``items`` ([(room, data)])."""
+        _emit_locally(self, socketio.Manager, event, items, namespace)
+
+
+def _emit_locally(manager, base, event: str, items, namespace: str) -> None:
+    """Each (room, data) to the sockets of this process only, yielding every slice."""
+    every = manager.fanout_slice
+    for n, (room, data) in enumerate(items, start=1):
+        base.emit(manager, event, data, namespace=namespace, room=room)
+        if every and n % every == 0:
+            manager.server.sleep(0)
+
 
 class RedisManager(SlicedFanOut, IndexedRooms, socketio.RedisManager):
-    """The manager of a hub or edge node sharing a Redis message queue."""
+    """The manager of a hub or edge node sharing a Redis message queue.
+
+    Two savings over the library's, with ``festival serve --workers``
+    (kiosk/ops/workers.py) where every process hears every message:
+
+    - an emit to a socket of this process (its own room: the snapshot a
+      phone gets on connect) is delivered here without a trip through Redis
+      that every other process would decode and drop;
+    - :meth:`emit_each` (each phone its own result at a reveal) publishes
+      one message for all the players, not one per player: the hub's clock
+      made 2,000 publishes per reveal, and every phone process decoded
+      2,000 messages.
+    """
+
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        namespace = namespace or "/"
+        if callback is None and not kwargs.get("ignore_queue") and isinstance(room, str) \
+                and self.is_connected(room, namespace):
+            return socketio.Manager.emit(self, event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+        return super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback,
+                            **kwargs)
+
+    def emit_each(self, event: str, items, namespace: str) -> None:
+        """Emit ``event`` with its own data to each room of ``items`` ([(room, data)]), on every process."""
+        items = [[room, data] for room, data in items]
+        message = {"method": "emit", "event": EACH, "data": [event, items], "binary": False,
+                   "namespace": namespace, "room": None, "skip_sid": None, "callback": None,
+                   "host_id": self.host_id}
+        self._handle_emit(message)
+        self._publish(message)
+
+    def _handle_emit(self, message):
+        if message.get("event") == EACH:
+            event, items = message["data"]
+            _emit_locally(self, socketio.Manager, event, items, message.get("namespace") or "/")
+            return None
+        return super()._handle_emit(message)
 
 
 def manager_for(message_queue: str | None, channel: str, fanout_slice: int = FANOUT_SLICE):

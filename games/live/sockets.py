@@ -94,9 +94,15 @@ def _to_each_player(event: str, base: dict, results: dict) -> None:
 
     Yields first, so the stage's message (queued just before) is written out
     before the long loop, and then every YIELD_EVERY emits: under eventlet an
-    emit only queues, and nothing else runs until the loop yields.
+    emit only queues, and nothing else runs until the loop yields. The
+    festival's managers do the loop themselves (kiosk/rooms.py ``emit_each``:
+    one message through the queue for all players, the same yields).
     """
     socketio.sleep(0)
+    manager = socketio.server.manager if socketio.server is not None else None
+    if hasattr(manager, "emit_each"):  # one message through the queue for all players (kiosk/rooms.py)
+        manager.emit_each(event, ((player_room(pid), {**base, **own}) for pid, own in results.items()), PLAY)
+        return
     for n, (player_id, own) in enumerate(results.items(), start=1):
         socketio.emit(event, {**base, **own}, namespace=PLAY, to=player_room(player_id))
         if n % YIELD_EVERY == 0:
