@@ -94,7 +94,9 @@ def environments(hub_port: int, ports: list[int], queue: str, database: str, ins
     shared = {"FESTIVAL_MESSAGE_QUEUE": queue, "FESTIVAL_PHONE_PORTS": json.dumps(ports),
               "FESTIVAL_HUB_PORT": str(hub_port), "FESTIVAL_DATABASE": database,
               "FESTIVAL_INSTANCE_PATH": instance, "FESTIVAL_GC_TUNE": os.environ.get("FESTIVAL_GC_TUNE", "1")}
-    return [{**shared, "FESTIVAL_NODE_ROLE": "hub"}] + [{**shared, "FESTIVAL_NODE_ROLE": "edge"} for _ in ports]
+    # SERVED: background tasks of a served hub (the national push) run on the hub only
+    return [{**shared, "FESTIVAL_NODE_ROLE": "hub", "FESTIVAL_SERVED": "true"}] + \
+        [{**shared, "FESTIVAL_NODE_ROLE": "edge", "FESTIVAL_SERVED": "false"} for _ in ports]
 
 
 def supervise(commands: list[tuple[list[str], dict]], extra: list[subprocess.Popen] = ()) -> int:

@@ -69,6 +69,7 @@ def test_serve_with_workers_starts_the_hub_and_the_phone_processes(tmp_path, mon
         assert json.loads(env["FESTIVAL_PHONE_PORTS"]) == [8201, 8202] and env["FESTIVAL_HUB_PORT"] == "8200"
         assert env["FESTIVAL_DATABASE"] == str((tmp_path / "f.db").resolve())
     assert {env["FESTIVAL_NODE_ROLE"] for _argv, env in phone_processes} == {"edge"}
+    assert hub_env["FESTIVAL_SERVED"] == "true" and {env["FESTIVAL_SERVED"] for _a, env in phone_processes} == {"false"}
     assert "3 processes" in result.output and "phones' sockets on port(s) 8201, 8202" in result.output
 
 
