@@ -79,13 +79,47 @@ class SlicedFanOut:
     """
 
     fanout_slice = FANOUT_SLICE
+    _fanouts = 0  # big fan-outs under way in this process
+    _fanout_done = None  # the async mode's Event: set when none is
 
     def get_participants(self, namespace, room):
         every = self.fanout_slice
-        for n, participant in enumerate(super().get_participants(namespace, room), start=1):
-            yield participant
-            if every and n % every == 0:
-                self.server.sleep(0)
+        started = False
+        try:
+            for n, participant in enumerate(super().get_participants(namespace, room), start=1):
+                yield participant
+                if every and n % every == 0:
+                    if not started:
+                        started = True
+                        self._fanout_started()
+                    self.server.sleep(0)
+        finally:
+            if started:
+                self._fanout_ended()
+
+    def _fanout_started(self) -> None:
+        if self._fanout_done is None:
+            self._fanout_done = self.server.eio.create_event()
+        self._fanouts += 1
+        self._fanout_done.clear()
+
+    def _fanout_ended(self) -> None:
+        self._fanouts -= 1
+        if self._fanouts <= 0:
+            self._fanouts = 0
+            self._fanout_done.set()
+
+    def after_fanout(self, timeout: float = 2.0) -> None:
+        """Wait (without holding up the process) while a big room's fan-out is under way.
+
+        Phones' answers call this once they are timed: the slices of a question's
+        fan-out then leave room for staff (a desk's scan, the host) but not for
+        the answers of the phones served first, which would delay the last
+        phones' question (the fan-out's fairness). ``timeout`` bounds the wait.
+        """
+        done = self._fanout_done
+        if self._fanouts and done is not None:
+            done.wait(timeout)
 
 
 #: the event name that carries a batch of per-room emits through the message queue

@@ -346,7 +346,11 @@ class PlayNamespace(realtime.LeanNamespace):
 
 
 def submit_answer(app, answer: Answer) -> dict:
-    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack."""
+    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack.
+
+    Timed already: it waits while a question's fan-out is under way (kiosk/rooms.py).
+    """
+    getattr(getattr(socketio.server, "manager", None), "after_fanout", lambda: None)()
     queue = app.extensions.get("live_answers")
     if queue is not None:
         return queue.submit(answer)

@@ -3,6 +3,7 @@ table, and a disconnect no longer walks every room of the namespace."""
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 import socketio
@@ -138,6 +139,9 @@ class _SendingServer(_Server):
     def sleep(self, seconds=0):
         self.log.append("yield")
 
+    def create_event(self):
+        return threading.Event()
+
 
 @pytest.mark.parametrize("every", [0, 1, 128])
 def test_an_emit_to_a_big_room_yields_between_slices_and_reaches_everyone(every):
@@ -202,3 +206,33 @@ def test_emit_each_without_a_queue_reaches_each_room():
         manager.enter_room(manager.connect(f"e{n}", "/play"), "/play", f"p:{n}")
     manager.emit_each("rv", [(f"p:{n}", {"pts": n}) for n in (2, 0)], "/play")
     assert server.log == ["e2", "e0"]
+
+
+def test_answers_wait_while_a_big_fanout_is_under_way():
+    manager = rooms.Manager()
+    server = _SendingServer()
+    waits = []
+
+    class _Event:
+        def __init__(self):
+            self.is_set = True
+
+        def set(self):
+            self.is_set = True
+
+        def clear(self):
+            self.is_set = False
+
+        def wait(self, timeout):
+            waits.append(self.is_set)
+
+    server.eio.create_event = _Event
+    manager.set_server(server)
+    manager.fanout_slice = 2
+    for n in range(5):
+        manager.enter_room(manager.connect(f"e{n}", "/play"), "/play", "g:1")
+    server.sleep = lambda seconds=0: manager.after_fanout()  # an answer arriving between slices
+    manager.emit("q", {"i": 0}, namespace="/play", room="g:1")
+    assert waits == [False, False]  # it waited, the fan-out unfinished
+    manager.after_fanout()
+    assert waits == [False, False] and manager._fanouts == 0  # after it: no wait at all
