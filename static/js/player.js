@@ -176,7 +176,8 @@ function connect(token, sock) {
   $('p-join').hidden = true;
   $('p-game').hidden = false;
   socket = io((sock || '') + '/play', {transports: ['websocket'], auth: {token}});
-  socket.on('connect', () => { $('p-conn').hidden = true; });
+  let failures = 0;
+  socket.on('connect', () => { failures = 0; $('p-conn').hidden = true; });
   socket.on('disconnect', () => { $('p-conn').hidden = false; });
   socket.on('connect_error', (err) => {
     if (err && err.data && err.data.code === 'bad_token') {
@@ -184,6 +185,12 @@ function connect(token, sock) {
       socket.disconnect();
       $('p-game').hidden = true;
       $('p-join').hidden = false;
+    } else if (sock && ++failures >= 3) {
+      // The named process is gone (the hub restarted without --workers): this page's own.
+      socket.disconnect();
+      const stored = saved();
+      if (stored) localStorage.setItem(STORE, JSON.stringify({...stored, sock: null}));
+      connect(token, null);
     }
   });
   socket.on('state', applyState);

@@ -144,3 +144,28 @@ def test_a_page_from_another_host_cannot_open_a_socket_on_the_phone_process(serv
     assert requests.get(handshake, headers={"Origin": served["hub"]}, timeout=10).status_code == 200
     for origin in ("http://evil.example", f"http://evil.example:{hub_port}", "http://127.0.0.1:9"):
         assert requests.get(handshake, headers={"Origin": origin}, timeout=10).status_code == 400, origin
+
+
+@pytest.mark.browser
+def test_a_browser_phone_on_the_hubs_page_plays_through_the_phone_process(served, browser):
+    """Chromium, the page's CSP and Engine.IO's origin check: the real path of a phone."""
+    hub, creds = served["hub"], served["creds"]
+    game = requests.post(hub + "/host/api/games", json={"bank": "core", "count": 1, "mode": "speed"},
+                         headers={"Authorization": f"Bearer {creds['host']}"}, timeout=10).json()["game"]
+    context = browser.new_context()
+    page = context.new_page()
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    host = RecordingClient(hub, "/host", {"token": creds["host"]}, ())
+    try:
+        page.goto(f"{hub}/play?code={game['code']}")
+        page.click("#join")
+        page.wait_for_selector("#p-game:not([hidden])", timeout=15_000)
+        page.wait_for_selector("#p-conn", state="hidden", timeout=15_000)
+        assert host.call("watch", {"g": game["id"]})["np"] == 1
+        assert host.call("next", {"g": game["id"]})["ok"]
+        page.wait_for_selector("#p-question:not([hidden]) .answer", timeout=15_000)
+        assert sockets and all(url.startswith(served["phones"].replace("http", "ws") + "/") for url in sockets), sockets
+    finally:
+        host.close()
+        context.close()
