@@ -47,13 +47,19 @@ DEFAULTS = {
     "SERVED": False,
     # Socket.IO admission and event limits (kiosk/admission.py, docs/operations.md).
     # A classroom behind one NAT address can hold many phones: raise
-    # SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN + SOCKET_STAFF_RESERVE
-    # must stay below gunicorn's --worker-connections (4,000), leaving room for HTTP.
+    # SOCKET_MAX_PER_ADDRESS for big schools.
     "SOCKET_MAX_PER_ADDRESS": 300,
     "SOCKET_MAX_UNJOINED_PER_ADDRESS": 100,
-    "SOCKET_MAX_OPEN": 3400,
-    "SOCKET_STAFF_RESERVE": 200,
+    # Players per game (None: 3,000). SOCKET_MAX_OPEN, SOCKET_STAFF_RESERVE,
+    # gunicorn's --worker-connections and the open-file limit follow from it
+    # when unset (kiosk/capacity.py: 3,400 and 200 for 3,000 players).
+    "GAME_MAX_PLAYERS": None,
+    "SOCKET_MAX_OPEN": None,
+    "SOCKET_STAFF_RESERVE": None,
     "SOCKET_JOIN_TIMEOUT": 10,
+    # An emit to a big room (a question to every phone) yields to other work
+    # after this many sockets (kiosk/rooms.py); 0: one stretch, as before.
+    "SOCKET_FANOUT_SLICE": 128,
     "SOCKET_EVENT_RATE": 5,
     "SOCKET_EVENT_BURST": 20,
     "SOCKET_FLOOD_LIMIT": 60,

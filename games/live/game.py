@@ -19,6 +19,7 @@ import secrets
 
 from kiosk import nicknames
 from kiosk.auth import hash_secret
+from kiosk.capacity import DEFAULT_PLAYERS
 from kiosk.audit import audit
 from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
@@ -38,7 +39,7 @@ ANSWER_ALLOWANCE_S = 0.3
 DEFAULT_TIME_LIMIT = 20
 TIME_LIMIT_RANGE = (5, 120)
 QUESTION_COUNT_RANGE = (1, 30)
-MAX_PLAYERS = 3000
+MAX_PLAYERS = DEFAULT_PLAYERS  # GAME_MAX_PLAYERS unset (kiosk/capacity.py)
 CODE_ATTEMPTS = 50
 OPEN_STATES = ("lobby", "question", "paused", "reveal")
 

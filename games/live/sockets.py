@@ -94,9 +94,15 @@ def _to_each_player(event: str, base: dict, results: dict) -> None:
 
     Yields first, so the stage's message (queued just before) is written out
     before the long loop, and then every YIELD_EVERY emits: under eventlet an
-    emit only queues, and nothing else runs until the loop yields.
+    emit only queues, and nothing else runs until the loop yields. The
+    festival's managers do the loop themselves (kiosk/rooms.py ``emit_each``:
+    one message through the queue for all players, the same yields).
     """
     socketio.sleep(0)
+    manager = socketio.server.manager if socketio.server is not None else None
+    if hasattr(manager, "emit_each"):  # one message through the queue for all players (kiosk/rooms.py)
+        manager.emit_each(event, ((player_room(pid), {**base, **own}) for pid, own in results.items()), PLAY)
+        return
     for n, (player_id, own) in enumerate(results.items(), start=1):
         socketio.emit(event, {**base, **own}, namespace=PLAY, to=player_room(player_id))
         if n % YIELD_EVERY == 0:
@@ -340,7 +346,11 @@ class PlayNamespace(realtime.LeanNamespace):
 
 
 def submit_answer(app, answer: Answer) -> dict:
-    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack."""
+    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack.
+
+    Timed already: it waits while a question's fan-out is under way (kiosk/rooms.py).
+    """
+    getattr(getattr(socketio.server, "manager", None), "after_fanout", lambda: None)()
     queue = app.extensions.get("live_answers")
     if queue is not None:
         return queue.submit(answer)
