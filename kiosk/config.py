@@ -48,6 +48,8 @@ SETTINGS = (
     Setting("SOCKETIO_CHANNEL", "festival", "text", "the channel name on the message queue"),
     Setting("NODE_ROLE", "hub", "hub or edge", "an edge node serves pages and sockets and leaves background writers to the hub"),
     Setting("CORS_ALLOWED_ORIGINS", None, "list of origins", "origins allowed to open sockets; none: same origin only"),
+    Setting("PHONE_PORTS", [], "list of ports", "the phone processes' ports (festival serve --workers sets it; kiosk/phones.py)"),
+    Setting("HUB_PORT", None, "port", "the hub's port, whose pages phone processes take sockets from (festival serve --workers)"),
     Setting("STANDBY_URLS", [], "list of URLs", "standby hubs devices fail over to"),
     Setting("REPLICA_URL", None, "file:// or sftp:// URL", "the continuous replica (Litestream) of the festival file"),
     Setting("REPLICA_SSH_KEY", None, "path", "the SSH key for an sftp:// replica"),
@@ -63,12 +65,14 @@ SETTINGS = (
     Setting("BACKUP_KEEP", 10, "int", "backups kept in that folder"),
     Setting("BACKUP_INTERVAL_MINUTES", 5, "minutes", "time between automatic backups"),
     # -- sockets (kiosk/admission.py). A classroom behind one NAT address can hold many
-    # phones: raise SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN +
-    # SOCKET_STAFF_RESERVE must stay below gunicorn's --worker-connections (4,000).
+    # phones: raise SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN,
+    # SOCKET_STAFF_RESERVE, gunicorn's --worker-connections and the open-file limit
+    # follow from GAME_MAX_PLAYERS when unset (kiosk/capacity.py).
     Setting("SOCKET_MAX_PER_ADDRESS", 300, "int", "open Socket.IO connections from one client address"),
     Setting("SOCKET_MAX_UNJOINED_PER_ADDRESS", 100, "int", "of those, connections that have joined no namespace yet"),
-    Setting("SOCKET_MAX_OPEN", 3400, "int", "open connections in all (not counting the staff reserve)"),
-    Setting("SOCKET_STAFF_RESERVE", 200, "int", "extra connections only staff may use once a cap is reached"),
+    Setting("SOCKET_MAX_OPEN", None, "int", "open connections in all (not counting the staff reserve); none: from GAME_MAX_PLAYERS (3,400 for 3,000)"),
+    Setting("SOCKET_STAFF_RESERVE", None, "int", "extra connections only staff may use once a cap is reached; none: from GAME_MAX_PLAYERS (200 for 3,000)"),
+    Setting("SOCKET_FANOUT_SLICE", 128, "int", "an emit to a big room yields to other work after this many sockets; 0: one stretch"),
     Setting("SOCKET_JOIN_TIMEOUT", 10, "seconds", "a connection in no namespace this long is closed"),
     Setting("SOCKET_EVENT_RATE", 5, "per second", "Socket.IO messages per connection (token bucket rate)"),
     Setting("SOCKET_EVENT_BURST", 20, "int", "the token bucket's burst"),
@@ -86,7 +90,7 @@ SETTINGS = (
     Setting("SESSION_COOKIE_SAMESITE", "Lax", "Lax or Strict", "the session cookie's SameSite"),
     Setting("NICKNAME_BLOCKLIST", None, "path", "an organiser's extra blocked nickname words (as kiosk/data/blocked_words.txt)"),
     # -- live games
-    Setting("GAME_MAX_PLAYERS", None, "int", "players per live game; none: 3,000 (games.live.state.MAX_PLAYERS)"),
+    Setting("GAME_MAX_PLAYERS", None, "int", "players per live game; none: 3,000 (kiosk/capacity.py); the socket caps follow from it"),
     Setting("GAME_CLOCK", None, "bool", "run the game clock; none: on in a served hub, off in tests"),
     # -- tests
     Setting("TESTING", False, "bool", "Flask's test mode"),

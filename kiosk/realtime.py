@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask_socketio import SocketIO
 
+from . import phones
 from .admission import AdmissionMiddleware, BoundedJSON
 from .realtime_adapter import manager_for
 from .realtime_guards import close_connection, install_guards
@@ -57,14 +58,15 @@ def is_hub(app) -> bool:
 
 def init_app(app) -> None:
     channel = app.config["SOCKETIO_CHANNEL"]
-    manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel)
+    manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel, int(app.config["SOCKET_FANOUT_SLICE"]))
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config.get("MESSAGE_QUEUE"),
         channel=channel,
         **({} if manager is None else {"client_manager": manager}),
-        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        # a phone process (--workers) takes sockets from pages on the hub's port (kiosk/phones.py)
+        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS") or phones.origin_check(app.config),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],
         ping_timeout=app.config["SOCKETIO_PING_TIMEOUT"],
         max_http_buffer_size=64 * 1024,

@@ -26,7 +26,8 @@ import logging
 from dataclasses import dataclass, field
 
 from kiosk.db import transaction
-from kiosk.realtime_adapter import create_event
+from kiosk.realtime import socketio
+from kiosk.realtime_adapter import after_fanout, create_event
 
 from games.live import clock as live_clock
 from games.live import db as live_db
@@ -140,7 +141,11 @@ class AnswerQueue:
 
 
 def submit(app, answer: Answer) -> dict:
-    """Store ``answer`` (queued with others in a served hub, alone otherwise); returns its ack."""
+    """Store ``answer`` (queued with others in a served hub, alone otherwise); returns its ack.
+
+    Timed already: it waits while a question's fan-out is under way (kiosk/realtime_adapter.py).
+    """
+    after_fanout(socketio.server)
     queue = app.extensions.get("live_answers")
     if queue is not None:
         return queue.submit(answer)

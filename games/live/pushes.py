@@ -10,6 +10,7 @@ Socket handlers never push: they call the game service, which announces
 from __future__ import annotations
 
 from kiosk.realtime import socketio
+from kiosk.realtime_adapter import emit_each
 from kiosk.realtime_push import Coalescer, disconnect_room
 from kiosk.signals import (game_counts_changed, game_ended, game_paused, game_resumed, player_removed,
                            question_closed, question_opened)
@@ -63,9 +64,14 @@ def _to_each_player(event: str, base: dict, results: dict) -> None:
 
     Yields first, so the stage's message (queued just before) is written out
     before the long loop, and then every YIELD_EVERY emits: under eventlet an
-    emit only queues, and nothing else runs until the loop yields.
+    emit only queues, and nothing else runs until the loop yields. The
+    festival's managers do the loop themselves (kiosk/realtime_adapter.py
+    ``emit_each``: one message through the queue for all players, the same yields).
     """
     socketio.sleep(0)
+    if emit_each(socketio.server, event, ((player_room(pid), {**base, **own}) for pid, own in results.items()),
+                 PLAY):
+        return
     for n, (player_id, own) in enumerate(results.items(), start=1):
         socketio.emit(event, {**base, **own}, namespace=PLAY, to=player_room(player_id))
         if n % YIELD_EVERY == 0:

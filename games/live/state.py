@@ -2,6 +2,7 @@
 and the limits (games.live.game runs the state machine on them)."""
 from __future__ import annotations
 
+from kiosk.capacity import DEFAULT_PLAYERS
 from kiosk.errors import NotFound, ServiceError
 
 from games.quiz import questions
@@ -12,7 +13,7 @@ ANSWER_ALLOWANCE_S = 0.3
 DEFAULT_TIME_LIMIT = 20
 TIME_LIMIT_RANGE = (5, 120)
 QUESTION_COUNT_RANGE = (1, 30)
-MAX_PLAYERS = 3000
+MAX_PLAYERS = DEFAULT_PLAYERS  # GAME_MAX_PLAYERS unset (kiosk/capacity.py)
 CODE_ATTEMPTS = 50
 OPEN_STATES = ("lobby", "question", "paused", "reveal")
 
