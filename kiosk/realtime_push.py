@@ -77,17 +77,20 @@ class Coalescer:
         app = current_app._get_current_object() if has_app_context() else self.app
         if app is None:
             return
+        # Pending per app and key: a served hub has one app, but a push still waiting for
+        # an app that is gone (the previous test's) must not swallow this app's.
+        mark = (id(app), key)
         with self._lock:
-            if key in self._pending:
+            if mark in self._pending:
                 return
-            self._pending.add(key)
+            self._pending.add(mark)
         socketio.start_background_task(self._run, app, key)
 
     def _run(self, app, key) -> None:
-        since = time.monotonic() - self._last.get(key, float("-inf"))
+        since = time.monotonic() - self._last.get((id(app), key), float("-inf"))
         socketio.sleep(max(self.delay, self.min_interval - since))
         with self._lock:
-            self._pending.discard(key)
+            self._pending.discard((id(app), key))
         try:
             self.push_now(key, app)
         except Exception:  # a background task has nobody to report to but the log
@@ -103,6 +106,6 @@ class Coalescer:
                 payload = self.build(db, key)
         if payload is None:
             return False
-        self._last[key] = time.monotonic()
+        self._last[(id(app), key)] = time.monotonic()
         self.send(payload, key)
         return True
