@@ -64,6 +64,9 @@ def app(tmp_path, migrated_template):
         "SECRET_KEY": "test-secret",
         "ASYNC_MODE": "threading",
         "SQLITE_SYNCHRONOUS": "NORMAL",
+        # The test client is "localhost" on a server that listens on loopback only: links
+        # for other devices stay on it (tests/kiosk/test_device_address.py changes this).
+        "LISTEN_HOST": "127.0.0.1",
     })
     yield app
 

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
+from kiosk.network import device_url
 from kiosk.security import csrf_exempt, rate_limit
 
 from games.live import db as live_db
@@ -27,8 +28,8 @@ JOIN_LIMIT_PER_MINUTE = 60
 
 
 def _join_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/play?code={code}"
+    """The join address a phone opens (the hub's address for other devices, kiosk/network.py)."""
+    return device_url("games.play_page", code=code)
 
 
 def _joined(result: dict) -> dict:
