@@ -139,6 +139,11 @@ function renderEnd(end) {
   clearInterval(timer);
   const list = $('gs-podium');
   list.replaceChildren();
+  // Nobody scored: no "Congratulations!" to a podium of zeros, an encouraging word instead.
+  const nobodyScored = end.pod.every((entry) => !entry.sc);
+  $('gs-cheer').hidden = nobodyScored;
+  $('gs-kind').hidden = !nobodyScored;
+  list.hidden = nobodyScored;
   end.pod.forEach((entry, k) => {
     const li = document.createElement('li');
     li.className = `podium-${k + 1}`;
