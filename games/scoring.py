@@ -129,7 +129,7 @@ TOP_N = 5
 PODIUM_N = 3
 
 _PLAYER_COLUMNS = (
-    "SELECT p.id, p.num, p.nickname, p.hidden, p.attendee_id, p.score, p.streak, p.correct_count, "
+    "SELECT p.id, p.num, p.rank, p.nickname, p.hidden, p.attendee_id, p.score, p.streak, p.correct_count, "
     "p.total_time_ms, p.reached_at, a.nickname AS badge_nickname, a.consent_public, a.nickname_hidden "
     "FROM players p LEFT JOIN attendees a ON a.id = p.attendee_id ")
 
@@ -268,11 +268,15 @@ def reveal_summary(db, game: dict, idx: int) -> dict:
             "explain": questions.explain(q)}
 
 
+def top_rows(db, game_id: int, n: int) -> list:
+    """The ``n`` best active players' rows (with ``rank``), read by stored rank."""
+    return db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0 AND p.rank <= ? ORDER BY p.rank",
+                      [game_id, n]).fetchall()
+
+
 def top_entries(db, game_id: int, n: int) -> list[dict]:
     """The ``n`` best active players' public entries, read by stored rank."""
-    rows = db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0 AND p.rank <= ? ORDER BY p.rank",
-                      [game_id, n]).fetchall()
-    return [entry(r) for r in rows]
+    return [entry(r) for r in top_rows(db, game_id, n)]
 
 
 def final_podium(db, game: dict) -> dict:
