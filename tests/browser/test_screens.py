@@ -35,6 +35,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 TIMEOUT = 20_000
 BIG = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+# Every big-screen size a venue has (issue 23): old 4:3 projectors to 4K televisions.
+LOBBY_SIZES = {"1024x768": (1024, 768), "1366x768": (1366, 768), "1920x1080": (1920, 1080),
+               "3840x2160": (3840, 2160)}
+CROWDS = (0, 40, 500, 5000)
+LOBBY_NAMES = 40  # games.live.sockets.LOBBY_NAMES: the newest names the server sends
 PHONES = {"phone360": (360, 640), "phone390": (390, 844)}
 KIOSKS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 LONG_SCHOOL = "Trường Trung học cơ sở Nguyễn Thị Minh Khai, Quận Ba Đình"
@@ -264,6 +269,50 @@ def test_game_big_screen_and_phones(browser, hub, festival):
         _close(screens)
         _close(phones)
         host_context.close()
+    _report(problems)
+
+
+def _crowd(players: int) -> dict:
+    """The lobby's live counters for ``players`` players (the newest 40 names, long ones,
+    some anonymous), as games.live.sockets.live_counts sends them."""
+    names = [{"no": n, "nm": None if n % 7 == 0 else (LONG_NICKS[n % len(LONG_NICKS)] if n % 3 else "W" * 24)}
+             for n in range(players, max(0, players - LOBBY_NAMES), -1)]
+    return {"g": 0, "st": "lobby", "np": players, "a": 0, "names": names}
+
+
+def test_game_lobby_fits_every_crowd_at_every_size(browser, hub, festival):
+    """The lobby shows the count, the newest names that fit and "+N more", never scrolling."""
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        game = create_game(db, bank="core", count=1, host="test", now=0.0,
+                           title="Ngày hội An toàn trên Không gian mạng")
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    contexts = _contexts(browser, LOBBY_SIZES)
+    try:
+        for size, context in contexts.items():
+            page = context.new_page()
+            pair_page(page, hub.url, hub.database, "stage", name=f"Lobby {size}")
+            page.goto(f"{hub.url}/host/screen/{game['id']}")
+            page.wait_for_selector("#gs-lobby:not([hidden])", timeout=TIMEOUT)
+            for players in CROWDS:
+                page.evaluate("(live) => { window.__gamescreen.renderLive(live); window.__gamescreen.showLobby(); }",
+                              _crowd(players))
+                where = f"lobby {players} players {size}"
+                check_layout(page, where, scrollable=False, problems=problems)
+                shown = page.evaluate("() => [...document.querySelectorAll('#gs-names li:not(.gs-more)')].length")
+                more = page.locator("#gs-names .gs-more")
+                assert page.inner_text("#gs-player-count") == str(players), where
+                if players:
+                    assert shown >= 1, f"{where}: no name fits"
+                if players > shown:
+                    assert more.count() == 1 and more.inner_text() == (
+                        f"+{players - shown} người nữa · +{players - shown} more"), where
+                else:
+                    assert more.count() == 0, where
+    finally:
+        _close(contexts)
     _report(problems)
 
 
