@@ -399,6 +399,56 @@ def test_zone_and_quiz_kiosks(browser, hub, festival):
     _report(problems)
 
 
+ZONE_SIZES = {"landscape 1024x768": (1024, 768), "landscape 1366x768": (1366, 768),
+              "portrait 768x1024": (768, 1024), "landscape 1920x1080": (1920, 1080),
+              "portrait 1080x1920": (1080, 1920)}
+
+
+def test_zone_reward_moment_fits_every_kiosk(browser, hub, festival):
+    """A first visit that unlocks two rewards at once: points, progress and the reward
+    box all on screen, portrait and landscape, down to 1024×768 (issue 23)."""
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        with transaction(db):
+            db.execute("UPDATE passport_rules SET active = 0")
+            for vi, en in (("Móc khoá Không Một Mình phiên bản đặc biệt", "Not Alone special edition key ring"),
+                           ("Sổ tay An toàn trên mạng cho học sinh", "Online safety notebook for students")):
+                db.execute("INSERT INTO passport_rules (name_vi, name_en, rule, count, reward_vi, reward_en) "
+                           "VALUES (?, ?, 'count', 1, ?, ?)", [vi, en, vi, en])
+        tokens = []
+        for n in range(len(ZONE_SIZES)):
+            aid, token = create_attendee(db, NewAttendee(
+                full_name=f"Trần Thị Phương Thảo {n}", age_band="7-15", nickname=f"Chiến Binh Phần Thưởng {n}",
+                school=LONG_SCHOOL, class_name="9A1", consent_child=True, consent_guardian=True,
+                consent_public=True), "import", "test", check_consents=False)
+            check_in(db, dict(db.execute("SELECT * FROM attendees WHERE id = ?", [aid]).fetchone()), "test", None)
+            tokens.append(token)
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    contexts = _contexts(browser, ZONE_SIZES)
+    try:
+        for (size, context), token in zip(contexts.items(), tokens):
+            page = context.new_page()
+            pair_page(page, hub.url, hub.database, "zone", zone_id=festival["zones"]["mat-khau"],
+                      name=f"Reward kiosk {size}")
+            page.goto(f"{hub.url}/zone")
+            page.wait_for_selector("#zone-kiosk[data-level='ready']", timeout=TIMEOUT)
+            scanner_burst(page, f"{hub.url}/b/{token}")
+            page.wait_for_selector("#rewards:not([hidden])", timeout=TIMEOUT)
+            assert page.locator("#rewards-list li").count() == 2
+            check_layout(page, f"/zone reward {size}", scrollable=False, problems=problems)
+    finally:
+        _close(contexts)
+        db = open_db(str(hub.database), "NORMAL")
+        try:
+            with transaction(db):
+                db.execute("DELETE FROM rewards"), db.execute("DELETE FROM passport_rules")
+        finally:
+            db.conn.close()
+    _report(problems)
+
+
 def test_desk(browser, hub, festival):
     problems: list[str] = []
     context = browser.new_context(viewport={"width": 1366, "height": 768})
