@@ -316,6 +316,52 @@ def test_game_lobby_fits_every_crowd_at_every_size(browser, hub, festival):
     _report(problems)
 
 
+def _longest_multi_question() -> str:
+    """The "choose all correct answers" question of the bank with the most text on a phone."""
+    bank = json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
+    multis = [q for q in bank if q["type"] == "multi"]
+    return max(multis, key=lambda q: len(q["prompt"]["vi"]) + sum(len(o["vi"]) + len(o["en"]) for o in q["options"]))["id"]
+
+
+def test_phone_send_button_is_on_screen_for_the_longest_multi_answer_question(browser, hub, festival):
+    qid = _longest_multi_question()
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        game = create_game(db, bank=None, count=1, host="test", now=0.0, time_limit=120, question_ids=[qid])
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    phones, host_context = _contexts(browser, PHONES), browser.new_context()
+    try:
+        pages = {}
+        for size, context in phones.items():
+            page = pages[size] = context.new_page()
+            page.goto(f"{hub.url}/play?code={game['code']}")
+            page.fill("#nickname", "W" * 24)
+            page.click("#join")
+            page.wait_for_selector("#p-wait:not([hidden])", timeout=TIMEOUT)
+        host = host_context.new_page()
+        pair_page(host, hub.url, hub.database, "host")
+        host.goto(f"{hub.url}/host")
+        host.click(f'[data-open-game="{game["id"]}"]')
+        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
+        host.click('[data-action="start"]')
+        for size, page in pages.items():
+            page.wait_for_selector("#p-question:not([hidden]) .answer", timeout=TIMEOUT)
+            page.click("#p-options .answer-0")
+            box = page.evaluate("() => { const r = document.getElementById('p-submit').getBoundingClientRect();"
+                                " return {top: r.top, bottom: r.bottom, scroll: window.scrollY, h: innerHeight}; }")
+            if not (box["scroll"] == 0 and 0 <= box["top"] and box["bottom"] <= box["h"]):
+                problems.append(f"/play multi-answer question {size}: the send button is below the fold: {box}")
+            # Checked scrolled to the end: at the top the sticky button floats over the last options.
+            page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+            check_layout(page, f"/play multi-answer question {size}", scrollable=True, problems=problems)
+    finally:
+        _close(phones)
+        host_context.close()
+    _report(problems)
+
+
 # ------------------------------------------------------------------ phone pages
 
 def test_phone_pages(browser, hub, festival):
