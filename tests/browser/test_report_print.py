@@ -103,3 +103,34 @@ def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp
         first, last = squash(block["first"])[:40], squash(block["last"])[-40:]
         on = [n for n, text in enumerate(texts) if first in text and last in text]
         assert on, f"{block['id']} is cut across a page edge (or its text was not found)"
+
+
+def test_report_headings_stay_with_their_sections_on_paper(app, db, page, tmp_path):
+    """Issue 23: no heading is left alone at the bottom of an A4 page."""
+    big_festival(db)
+    with app.app_context():
+        html = render_report(db, standalone=True)
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    page.set_viewport_size({"width": round(PAGE_CONTENT_WIDTH), "height": 1000})
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    # Each heading with the first line that follows it.
+    pairs = page.eval_on_selector_all(".report h2, .report h3", """els => els.map(h => {
+        let next = h.nextElementSibling;
+        while (next && !(next.innerText || next.textContent || '').trim()) next = next.nextElementSibling;
+        const line = next ? (next.innerText || next.textContent).split('\\n').map(s => s.trim()).filter(Boolean)[0] : '';
+        return {heading: h.innerText.split('\\n')[0].trim(), next: line || ''};
+    })""")
+    assert len(pairs) > 10
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    texts = [squash(p.extract_text() or "") for p in PdfReader(str(pdf)).pages]
+    alone = []
+    for pair in pairs:
+        if not pair["next"]:
+            continue
+        heading, following = squash(pair["heading"])[:40], squash(pair["next"])[:30]
+        if not any(heading in text and following in text[text.index(heading):] for text in texts if heading in text):
+            alone.append(pair["heading"])
+    assert not alone, f"headings left at the bottom of a page: {alone}"
