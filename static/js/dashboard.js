@@ -318,6 +318,8 @@ function modRow(person) {
   const input = document.createElement('input');
   input.maxLength = 24;
   input.value = person.nickname;
+  // Every rename box says whose nickname it renames (screen readers read the label).
+  input.setAttribute('aria-label', fmt(texts.renameLabel, {nickname: person.nickname}));
   const rename = document.createElement('button');
   rename.type = 'button';
   rename.textContent = texts.rename;
