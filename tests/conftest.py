@@ -13,7 +13,9 @@ from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app, socketio
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db
+from kiosk.boards.publisher import get_publisher
 from kiosk.devices.service import create_device, pair_device
+from tests.support.clock import FakeClock
 from tests.support.http import ADMIN_PASSWORD, CHROMIUM, post_form
 
 
@@ -178,6 +180,14 @@ def socket_client(app):
 
 
 # --- real server and browser -------------------------------------------------
+
+@pytest.fixture
+def publisher(app):
+    """This app's board publisher on a clock the test moves (``publisher.clock.t += 1``)."""
+    pub = get_publisher(app)
+    pub.clock = FakeClock()
+    return pub
+
 
 @pytest.fixture
 def live_hub(tmp_path, migrated_template):

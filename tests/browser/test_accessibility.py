@@ -14,13 +14,12 @@ import requests
 from checkin.attendees import NewAttendee, create_attendee
 from checkin.scanning import check_in
 from games.live.game import create_game
-from kiosk import create_app
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db, transaction
 from kiosk.points import award
 from tests.support.axe import add_axe, axe_violations
 from tests.support.festival import scanner_burst
-from tests.support.live import LiveServer
+from tests.support.live import start_hub
 from tests.support.pairing import pair_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -31,11 +30,7 @@ PASSWORD = "accessibility-pw-2026"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    base = tmp_path_factory.mktemp("a11y")
-    instance, database = base / "instance", base / "hub.db"
-    instance.mkdir()
-    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database), "ASYNC_MODE": "threading"})
-    server = LiveServer(instance, database).start()
+    server = start_hub(tmp_path_factory.mktemp("a11y"))
     yield server
     server.stop()
 

@@ -15,6 +15,7 @@ from kiosk.db import now, open_db
 from kiosk.devices.service import create_device
 from kiosk.zones.stats import occupancy
 from tests.support.layout import check_layout
+from tests.support.pairing import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -82,11 +83,7 @@ def test_dashboard_at_a_glance_on_1920x1080(browser, live_hub):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     try:
         page = context.new_page()
-        page.goto(f"{live_hub.url}/login?next=/admin/")
-        page.fill("input[name=username]", "organiser")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/", timeout=TIMEOUT)
+        log_in(page, live_hub.url, "organiser", PASSWORD)
 
         _scan_at_zone(page, live_hub.url, zone_ids[0], tokens[:3])
         _scan_at_zone(page, live_hub.url, zone_ids[1], tokens[3:])
@@ -162,11 +159,7 @@ def test_zone_legend_wraps_with_twelve_distinct_colours(browser, live_hub):
         context = browser.new_context(viewport={"width": width, "height": height})
         try:
             page = context.new_page()
-            page.goto(f"{live_hub.url}/login?next=/admin/")
-            page.fill("input[name=username]", "organiser")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url("**/admin/", timeout=TIMEOUT)
+            log_in(page, live_hub.url, "organiser", PASSWORD)
             page.wait_for_selector("#chart-zones .legend", timeout=TIMEOUT)
             assert page.locator("#chart-zones .legend").count() == 12
             colours = page.evaluate("() => [...document.querySelectorAll('#chart-zones .swatch')]"

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from games.live.game import create_game
-from kiosk import create_app
 from kiosk.auth import create_staff
 from kiosk.db import open_db
 from kiosk.network import is_loopback, lan_addresses
-from tests.support.live import LiveServer
+from tests.support.live import start_hub
+from tests.support.pairing import log_in
 from tests.support.qrdecode import decode_qr_codes
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -25,11 +25,7 @@ PASSWORD = "device-address-pw"
 def lan_hub(tmp_path):
     if not lan_addresses():
         pytest.skip("this machine has no LAN address to find")
-    instance, database = tmp_path / "instance", tmp_path / "hub.db"
-    instance.mkdir()
-    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
-                "ASYNC_MODE": "threading"})  # runs the migrations; the server opens the same file
-    server = LiveServer(instance, database, host="0.0.0.0").start()
+    server = start_hub(tmp_path, host="0.0.0.0")
     yield server
     server.stop()
 
@@ -46,11 +42,7 @@ def test_pairing_and_big_screen_qr_codes_hold_the_lan_address(browser, lan_hub):
     try:
         page = context.new_page()
         assert lan_hub.url.startswith("http://127.0.0.1:")
-        page.goto(f"{lan_hub.url}/login?next=/admin/devices")
-        page.fill("input[name=username]", "organiser")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/devices", timeout=TIMEOUT)
+        log_in(page, lan_hub.url, "organiser", PASSWORD, "/admin/devices")
         page.locator("form.inline-form input[name=name]").first.fill("Bàn 1")
         page.locator("form.inline-form button[type=submit]").first.click()
         page.wait_for_selector("#pairing .pairing-qr svg", timeout=TIMEOUT)

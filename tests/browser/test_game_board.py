@@ -14,7 +14,7 @@ import socketio
 from games.live.game import create_game
 from games.quiz import questions
 from kiosk.db import open_db
-from tests.support.pairing import pair_page
+from tests.support.pairing import host_console, pair_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -82,10 +82,7 @@ def test_stage_board_follows_a_live_game_and_partial_credit_reaches_the_phone(br
         stage.wait_for_function("() => window.__festival.lastBoard.rows.length === 2", timeout=TIMEOUT)
 
         host = host_ctx.new_page()
-        pair_page(host, live_hub.url, live_hub.database, "host")
-        host.goto(f"{live_hub.url}/host")
-        host.click(f'[data-open-game="{game["id"]}"]')
-        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
+        host_console(host, live_hub.url, live_hub.database, game["id"])
         host.click('[data-action="start"]')
         phone.wait_for_selector("#p-question:not([hidden]) .answer", timeout=TIMEOUT)
         for index in right[:2]:  # two of the right options, nothing wrong
@@ -117,12 +114,9 @@ def test_a_podium_of_zeros_gets_a_kind_word_not_congratulations(browser, live_hu
     players = []
     try:
         screen, host = context.new_page(), context.new_page()
-        pair_page(host, live_hub.url, live_hub.database, "host")
+        host_console(host, live_hub.url, live_hub.database, game["id"])
         players = [Player(live_hub.url, game["code"], name, wrong) for name in ("An", "Bình", "Chi")]
         screen.goto(f"{live_hub.url}/host/screen/{game['id']}")
-        host.goto(f"{live_hub.url}/host")
-        host.click(f'[data-open-game="{game["id"]}"]')
-        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
         host.click('[data-action="start"]')
         screen.wait_for_selector("#screen[data-phase='reveal']", timeout=TIMEOUT)
         host.click('[data-action="next"]')

@@ -60,14 +60,18 @@ def big_festival(db) -> None:
                                [game, player, idx, "[1]" if ok else "[2]", ok, f"g{player}-{idx}"])
 
 
-def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+def _printed_report(app, db, page, tmp_path) -> list[dict]:
+    """The big festival's report, open in ``page`` as printed; its chart and table blocks."""
     big_festival(db)
     with app.app_context():
         html = render_report(db, standalone=True)
     path = tmp_path / "report.html"
     path.write_text(html, encoding="utf-8")
+    return print_blocks(page, path)
 
-    blocks = print_blocks(page, path)
+
+def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+    blocks = _printed_report(app, db, page, tmp_path)
     assert len(blocks) > 10
     for block in blocks:
         assert block["height"] <= PAGE_CONTENT_HEIGHT, block  # each fits on one page
@@ -80,12 +84,7 @@ def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp
 
 def test_report_headings_stay_with_their_sections_on_paper(app, db, page, tmp_path):
     """Issue 23: no heading is left alone at the bottom of an A4 page."""
-    big_festival(db)
-    with app.app_context():
-        html = render_report(db, standalone=True)
-    path = tmp_path / "report.html"
-    path.write_text(html, encoding="utf-8")
-    print_blocks(page, path)  # opens the report as printed
+    _printed_report(app, db, page, tmp_path)
     # Each heading with the first line that follows it.
     pairs = page.eval_on_selector_all(".report h2, .report h3", """els => els.map(h => {
         let next = h.nextElementSibling;

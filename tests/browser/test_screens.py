@@ -23,13 +23,12 @@ import socketio
 from checkin.attendees import NewAttendee, create_attendee
 from checkin.scanning import check_in
 from games.live.game import create_game
-from kiosk import create_app
 from kiosk.db import now, open_db, transaction
 from kiosk.points import award
 from tests.support.festival import scanner_burst
 from tests.support.layout import check_layout
-from tests.support.live import REPO, LiveServer
-from tests.support.pairing import pair_page
+from tests.support.live import REPO, start_hub
+from tests.support.pairing import host_console, pair_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -47,9 +46,13 @@ LONG_NICKS = ["Chiến Binh Mạng Dũng Cảm", "Người Gác Cổng Bảo M�
               "Hiệp Sĩ Mật Khẩu Vui Vẻ", "Phi Hành Gia Tò Mò Nhất"]
 
 
+def _bank() -> list[dict]:
+    return json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
+
+
 def _longest_questions() -> list[str]:
     """The bank's questions with the longest prompt, options and explanation."""
-    bank = json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
+    bank = _bank()
 
     def both(text):
         return len(text["vi"]) + len(text["en"])
@@ -62,12 +65,7 @@ def _longest_questions() -> list[str]:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    base = tmp_path_factory.mktemp("screens")
-    instance, database = base / "instance", base / "hub.db"
-    instance.mkdir()
-    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
-                "ASYNC_MODE": "threading"})  # runs the migrations; the server opens the same file
-    server = LiveServer(instance, database).start()
+    server = start_hub(tmp_path_factory.mktemp("screens"))
     yield server
     server.stop()
 
@@ -202,10 +200,7 @@ def test_game_big_screen_and_phones(browser, hub, festival):
     bots = []
     try:
         host = host_context.new_page()
-        pair_page(host, hub.url, hub.database, "host")
-        host.goto(f"{hub.url}/host")
-        host.click(f'[data-open-game="{game["id"]}"]')
-        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
+        host_console(host, hub.url, hub.database, game["id"])
         screen = {}
         for size, context in screens.items():
             page = screen[size] = context.new_page()
@@ -321,8 +316,7 @@ def test_game_lobby_fits_every_crowd_at_every_size(browser, hub, festival):
 
 def _longest_multi_question() -> str:
     """The "choose all correct answers" question of the bank with the most text on a phone."""
-    bank = json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
-    multis = [q for q in bank if q["type"] == "multi"]
+    multis = [q for q in _bank() if q["type"] == "multi"]
     return max(multis, key=lambda q: len(q["prompt"]["vi"]) + sum(len(o["vi"]) + len(o["en"]) for o in q["options"]))["id"]
 
 
@@ -344,10 +338,7 @@ def test_phone_send_button_is_on_screen_for_the_longest_multi_answer_question(br
             page.click("#join")
             page.wait_for_selector("#p-wait:not([hidden])", timeout=TIMEOUT)
         host = host_context.new_page()
-        pair_page(host, hub.url, hub.database, "host")
-        host.goto(f"{hub.url}/host")
-        host.click(f'[data-open-game="{game["id"]}"]')
-        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
+        host_console(host, hub.url, hub.database, game["id"])
         host.click('[data-action="start"]')
         for size, page in pages.items():
             page.wait_for_selector("#p-question:not([hidden]) .answer", timeout=TIMEOUT)

@@ -11,7 +11,6 @@ from games import scoring
 from games.live import game as live
 from games.quiz import questions
 from games.quiz import selfpaced as S
-from kiosk.db import migrate, open_db
 
 T0 = 1_000_000.0
 
@@ -38,15 +37,6 @@ def test_answer_points_scale_with_the_share_and_streaks_need_a_full_answer():
     assert scoring.answer_points("accuracy", 2 / 3, 0, 20_000, 3, True) == 667
     assert scoring.answer_points("accuracy", 1.0, 0, 20_000, 3, True) == 1300
     assert scoring.answer_points("accuracy", 0.0, 0, 20_000, 3, True) == 0
-
-
-@pytest.fixture
-def gdb(tmp_path):
-    database = open_db(str(tmp_path / "game.db"), "OFF")
-    migrate(database)
-    questions.sync_shipped(database)
-    yield database
-    database.conn.close()
 
 
 def _three_right_multis(db, n):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from kiosk import create_app
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -110,3 +112,12 @@ class LiveServer:
     def errors_in_log(self) -> list[str]:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+
+
+def start_hub(base: Path, host: str = "127.0.0.1") -> LiveServer:
+    """A fresh festival (migrated) in ``base``, served by a started :class:`LiveServer`."""
+    instance, database = base / "instance", base / "hub.db"
+    instance.mkdir()
+    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
+                "ASYNC_MODE": "threading"})  # runs the migrations; the server opens the same file
+    return LiveServer(instance, database, host=host).start()
