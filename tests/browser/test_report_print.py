@@ -88,8 +88,11 @@ def test_report_headings_stay_with_their_sections_on_paper(app, db, page, tmp_pa
     # Each heading with the first line that follows it.
     pairs = page.eval_on_selector_all(".report h2, .report h3", """els => els.map(h => {
         let next = h.nextElementSibling;
-        while (next && !(next.innerText || next.textContent || '').trim()) next = next.nextElementSibling;
-        const line = next ? (next.innerText || next.textContent).split('\\n').map(s => s.trim()).filter(Boolean)[0] : '';
+        // A chart's first printed line is its first <text> (its <title> is for screen readers, not paper).
+        const shown = (e) => (e.tagName.toLowerCase() === 'svg' ? (e.querySelector('text') || {}).textContent
+                                                                : e.innerText) || '';
+        while (next && !shown(next).trim()) next = next.nextElementSibling;
+        const line = next ? shown(next).split('\\n').map(s => s.trim()).filter(Boolean)[0] : '';
         return {heading: h.innerText.split('\\n')[0].trim(), next: line || ''};
     })""")
     assert len(pairs) > 10
