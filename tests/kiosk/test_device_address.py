@@ -9,6 +9,8 @@ import re
 import pytest
 
 import kiosk.network
+from kiosk import create_app
+from kiosk.ops.serving import gunicorn_argv
 from checkin.badges import badge_url
 from games.live import game as live
 from kiosk.devices.service import create_device
@@ -91,3 +93,13 @@ def test_cli_sheet_uses_the_lan_address_by_default(on_lan, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert len(re.findall(rf"http://{re.escape(LAN)}:8000/pair/", result.output)) == 2
     assert f"http://{LAN}:8000/pair/" in sheet.read_text(encoding="utf-8")
+
+
+def test_festival_serve_tells_the_worker_where_it_listens(monkeypatch, tmp_path):
+    argv = gunicorn_argv("0.0.0.0", 8000)
+    setting = argv[argv.index("--env") + 1]
+    assert setting == "FESTIVAL_LISTEN_HOST=0.0.0.0"
+    for key, value in (setting.split("=", 1), ("FESTIVAL_INSTANCE_PATH", str(tmp_path / "i")),
+                       ("FESTIVAL_DATABASE", str(tmp_path / "w.db")), ("FESTIVAL_ASYNC_MODE", "threading")):
+        monkeypatch.setenv(key, value)
+    assert create_app().config["LISTEN_HOST"] == "0.0.0.0"  # the worker reads it as any FESTIVAL_ setting
