@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 
 
 def lan_addresses() -> list[str]:
@@ -54,7 +54,19 @@ def device_base_url(default_port: int = 8000) -> tuple[str, bool]:
     becomes the hub's first LAN address when the hub listens on every
     interface (``LISTEN_HOST``, set by ``festival serve``; unknown counts as
     every interface). Without a request (a command) the serve port is assumed.
+    Worked out once per request: a sheet of 2,000 badges asks 2,000 times.
     """
+    if not has_request_context():
+        return _device_base_url(default_port)
+    config = current_app.config
+    key = (config.get("PUBLIC_URL"), config.get("LISTEN_HOST"), default_port)
+    cache = g.setdefault("device_base_urls", {})
+    if key not in cache:
+        cache[key] = _device_base_url(default_port)
+    return cache[key]
+
+
+def _device_base_url(default_port: int) -> tuple[str, bool]:
     app = current_app
     configured = app.config.get("PUBLIC_URL")
     if configured:
