@@ -27,8 +27,13 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 3 * 24 * 3600,
-    # Base URL printed into badge QR codes; None means "the URL the request came in on".
+    # The address other devices use (QR codes, pairing links, the join address); None
+    # means the URL the request came in on, or the LAN address instead of 127.0.0.1.
     "PUBLIC_URL": None,
+    # The address gunicorn listens on, set by festival serve (0.0.0.0: every interface).
+    # None (unknown) counts as every interface: links for other devices then use the LAN
+    # address when the admin is opened on 127.0.0.1 (kiosk/network.py).
+    "LISTEN_HOST": None,
     "MESSAGE_QUEUE": None,
     # Continuous replica of the festival file (Litestream): file:///folder or
     # sftp://user@host/path; devices fail over to STANDBY_URLS (docs/operations.md).

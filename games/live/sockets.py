@@ -24,6 +24,7 @@ from kiosk import realtime
 from kiosk.realtime import Coalescer, StaffNamespace, error_payload, refuse, socketio
 
 from games.live import game as live
+from games.live import board
 from games.live import db as live_db
 from games.live.answers import Answer, AnswerQueue, write_chunk
 from games import scoring
@@ -77,12 +78,14 @@ def push_reveal(summary: dict) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("rv", screen_reveal(summary), namespace=namespace, to=room(summary["game"]["id"]))
     base = {"i": summary["i"], "c": summary["correct"], "sk": int(summary["skipped"])}
+    board.changed(summary["game"]["id"])  # new scores and ranks
     _to_each_player("rv", base, summary["results"])
 
 
 def push_end(result: dict) -> None:
     """The podium to screen and host; each phone its own final standing with the podium."""
     gid = result["game"]["id"]
+    board.changed(gid)
     for namespace in (SCREEN, HOST):
         socketio.emit("end", {"g": gid, "pod": result["podium"], "n": len(result["results"])},
                       namespace=namespace, to=room(gid))
@@ -175,6 +178,8 @@ def player_cap() -> int:
 def _send_counts(payload, game_id) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("live", payload, namespace=namespace, to=room(game_id))
+    # Joins, removals, hidden names: the stage board game:<id> follows (sent outside the app context).
+    board.changed(game_id, live_counters.app)
 
 
 #: at most one pending ``live`` push per game; bursts merge into it
