@@ -31,7 +31,8 @@ SETTINGS = (
     Setting("FESTIVAL_NAME", "Ngày hội Không Một Mình", "text", "the festival's name (Vietnamese), on pages and the report"),
     Setting("FESTIVAL_NAME_EN", "Not Alone Festival", "text", "the festival's name in English"),
     Setting("DEFAULT_LANGUAGE", "vi", "vi or en", "the language of a visitor who has not chosen one"),
-    Setting("PUBLIC_URL", None, "URL", "base URL printed into badge QR codes and join links; none: the URL the request came in on"),
+    Setting("PUBLIC_URL", None, "URL", "the address other devices use (QR codes, pairing links, the join address); none: the URL the request came in on, or the LAN address instead of 127.0.0.1"),
+    Setting("LISTEN_HOST", None, "address", "the address gunicorn listens on (festival serve sets it); none counts as every interface"),
     Setting("REPORT_UTC_OFFSET_HOURS", 7, "hours", "the time zone of the impact report's hours (Vietnam: +7)"),
     Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone", "the festival's time zone: Excel exports show times in it"),
     # -- serving and storage

@@ -48,7 +48,8 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
         correct = questions.check_answer(q, picked)
         limit_ms = gq["time_limit"] * 1000
         elapsed_ms = min(limit_ms, max(0, round((now - game["question_started_at"]) * 1000)))
-        points = scoring.answer_points(game["mode"], correct, elapsed_ms, limit_ms,
+        share = scoring.credit(q["correct"], picked)  # partial credit on multi-answer questions
+        points = scoring.answer_points(game["mode"], share, elapsed_ms, limit_ms,
                                        player["streak"], bool(game["streak_bonus"]))
         db.execute(
             "INSERT INTO game_answers (game_id, player_id, idx, choice, correct, points, elapsed_ms, "

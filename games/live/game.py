@@ -213,12 +213,14 @@ def _close(db, game_id: int, now: float, idx: int | None, scored: bool) -> dict 
 
 
 def _apply_scores(db, game_id: int, idx: int) -> None:
-    """Add each correct answer's points; a wrong or missing answer breaks the streak."""
+    """Add each answer's points (partial credit included); only a fully correct answer
+    counts as correct (streak, accuracy, time); anything else breaks the streak."""
     db.execute(
-        "UPDATE players SET score = players.score + a.points, streak = players.streak + 1, "
-        "correct_count = players.correct_count + 1, total_time_ms = players.total_time_ms + a.elapsed_ms, "
+        "UPDATE players SET score = players.score + a.points, streak = players.streak + a.correct, "
+        "correct_count = players.correct_count + a.correct, "
+        "total_time_ms = players.total_time_ms + a.correct * a.elapsed_ms, "
         "reached_at = a.answered_at FROM game_answers a "
-        "WHERE a.player_id = players.id AND a.game_id = ? AND a.idx = ? AND a.correct = 1",
+        "WHERE a.player_id = players.id AND a.game_id = ? AND a.idx = ? AND a.points > 0",
         [game_id, idx])
     db.execute(
         "UPDATE players SET streak = 0 WHERE game_id = ? AND streak > 0 AND id NOT IN "

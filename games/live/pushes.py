@@ -15,6 +15,7 @@ from kiosk.realtime_push import Coalescer, disconnect_room
 from kiosk.signals import (game_counts_changed, game_ended, game_paused, game_resumed, player_removed,
                            question_closed, question_opened)
 
+from games.live import board
 from games.live.clock import now_ms
 from games.live.snapshots import live_counts, screen_reveal
 
@@ -47,12 +48,14 @@ def push_reveal(summary: dict) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("rv", screen_reveal(summary), namespace=namespace, to=room(summary["game"]["id"]))
     base = {"i": summary["i"], "c": summary["correct"], "sk": int(summary["skipped"])}
+    board.changed(summary["game"]["id"])  # new scores and ranks
     _to_each_player("rv", base, summary["results"])
 
 
 def push_end(result: dict) -> None:
     """The podium to screen and host; each phone its own final standing with the podium."""
     gid = result["game"]["id"]
+    board.changed(gid)
     for namespace in (SCREEN, HOST):
         socketio.emit("end", {"g": gid, "pod": result["podium"], "n": len(result["results"])},
                       namespace=namespace, to=room(gid))
@@ -99,6 +102,8 @@ def kick_player(player_id: int) -> None:
 def _send_counts(payload, game_id) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("live", payload, namespace=namespace, to=room(game_id))
+    # Joins, removals, hidden names: the stage board game:<id> follows (sent outside the app context).
+    board.changed(game_id, live_counters.app)
 
 
 #: at most one pending ``live`` push per game; bursts merge into it

@@ -8,6 +8,8 @@ player (games.live.game); the counters' push is games/live/pushes.py.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from kiosk import phones
@@ -16,6 +18,7 @@ from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
 from kiosk.i18n import both
+from kiosk.network import device_base_url
 from kiosk.realtime import socketio
 from kiosk.security import csrf_exempt, rate_limit
 
@@ -30,12 +33,16 @@ from games.live.snapshots import player_cap
 bp = Blueprint("games", __name__)
 
 def _join_url(game) -> str:
-    """The big screen's join link; with ``--workers``, on a phone process, so the crowd's
-    page loads and joins stay off the staff's hub (kiosk/phones.py)."""
+    """The join address a phone opens: the hub's address for other devices
+    (kiosk/network.py) and, with ``--workers``, the port of a phone process, so the
+    crowd's page loads and joins stay off the staff's hub (kiosk/phones.py).
+    ``PUBLIC_URL``, when set, is taken as it is."""
     config = current_app.config
-    base = (config.get("PUBLIC_URL") or phones.socket_address(config, request.scheme, request.host, game["id"])
-            or request.host_url)
-    return f"{base.rstrip('/')}/play?code={game['code']}"
+    base = device_base_url()[0]
+    if not config.get("PUBLIC_URL"):
+        parts = urlsplit(base)
+        base = phones.socket_address(config, parts.scheme, parts.netloc, game["id"]) or base
+    return f"{base}{url_for('games.play_page', code=game['code'])}"
 
 
 def _joined(result: dict) -> dict:

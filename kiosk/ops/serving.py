@@ -86,7 +86,7 @@ def gunicorn_argv(host: str, port: int, async_mode: str = "eventlet", connection
     edge node or a standby started there; nothing here uses it.
     """
     argv = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", WORKER_CLASSES[async_mode],
-            "--bind", f"{host}:{port}", "--no-control-socket", "--worker-connections", str(connections),
+            "--bind", f"{host}:{port}", "--env", f"FESTIVAL_LISTEN_HOST={host}", "--no-control-socket", "--worker-connections", str(connections),
             "--graceful-timeout", "2", "--timeout", "120", "--access-logfile", "-",
             # badge tokens, pairing codes and stage links are in URLs: logged as "…"
             "--logger-class", "kiosk.ops.accesslog.RedactingLogger"]

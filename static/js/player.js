@@ -105,6 +105,14 @@ function emitAnswer() {
   });
 }
 
+function verdict(rv) {
+  if (rv.ok === true) return t.correct;
+  if (rv.ok !== false) return t.none;
+  // Partial credit on a multi-answer question: "2 of 3 right" (a reconnect has no counts).
+  if (rv.rt && rv.rt[0] > 0) return fill(t.partly, {right: rv.rt[0], of: rv.rt[1]});
+  return rv.pts > 0 ? t.partlyPlain : t.wrong;
+}
+
 function showResult(rv) {
   question = null;
   if (typeof rv.i === 'number') revealed = Math.max(revealed, rv.i);
@@ -113,10 +121,10 @@ function showResult(rv) {
     setText($('p-verdict'), t.skipped);
     setText($('p-points'), '');
   } else {
-    setText($('p-verdict'), rv.ok === true ? t.correct : rv.ok === false ? t.wrong : t.none);
+    setText($('p-verdict'), verdict(rv));
     setText($('p-points'), fill(t.points, {n: rv.pts || 0}));
   }
-  $('p-result').dataset.ok = rv.ok === true ? 'yes' : 'no';
+  $('p-result').dataset.ok = rv.ok === true ? 'yes' : rv.ok === false && rv.pts > 0 ? 'partly' : 'no';
   if (rv.rk) {
     setText($('p-rank'), fill(t.rank, {rank: rv.rk, n: rv.n}));
     setText($('p-gap'), rv.rk === 1 ? t.leader : fill(t.gap, {gap: rv.gap}));

@@ -38,19 +38,6 @@ class Inbox:
         return _events(self.pull(), name)
 
 
-@pytest.fixture
-def host(device_client):
-    return device_client("host")
-
-
-@pytest.fixture
-def game(host):
-    response = post_json(host, "/host/api/games", {"bank": "core", "count": 2, "mode": "speed",
-                                                   "streak": False, "time_limit": 20})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["game"]
-
-
 def _join(app, code, nickname):
     response = app.test_client().post("/play/join", json={"code": code, "nickname": nickname})
     assert response.status_code == 201, response.get_json()
