@@ -54,6 +54,9 @@ DEFAULTS = {
     # Failed login and pairing attempts per client address (and username) per minute.
     "LOGIN_RATE_LIMIT": 10,
     "PAIRING_TTL_SECONDS": 600,
+    # .xlsx class lists are parsed in a child process with these limits (checkin/xlsx.py).
+    "XLSX_CHILD_SECONDS": 30,
+    "XLSX_CHILD_MEMORY_MB": 1024,
     "TESTING": False,
 }
 
