@@ -56,6 +56,8 @@ DEFAULTS = {
     # Password hashes a minute for addresses where no staff signed in lately (kiosk/security.py).
     "LOGIN_HASHES_PER_MINUTE": 60,
     "PAIRING_TTL_SECONDS": 600,
+    # /healthz writes a probe at most this often (kiosk/health.py).
+    "WRITE_PROBE_SECONDS": 5,
     # .xlsx class lists are parsed in a child process with these limits (checkin/xlsx.py).
     "XLSX_CHILD_SECONDS": 30,
     "XLSX_CHILD_MEMORY_MB": 1024,

@@ -51,10 +51,9 @@ def pause_like_a_hash(sleep=None) -> float:
 def _sleep(sleep):
     if sleep is not None:
         return sleep
-    # Imported here: kiosk.realtime imports kiosk.auth, which imports this module.
-    from kiosk.realtime import socketio
-
-    return socketio.sleep if getattr(socketio, "server", None) is not None else time.sleep
+    # The app's Flask-SocketIO (kiosk.realtime imports kiosk.auth, so not imported here).
+    socketio = current_app.extensions.get("socketio") if has_app_context() else None
+    return socketio.sleep if socketio is not None and socketio.server is not None else time.sleep
 
 
 def verify(stored: str, password: str, sleep=None, in_child: bool | None = None) -> bool:

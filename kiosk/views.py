@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 
 from .auth import DEVICE_COOKIE, current_principal, home_url
 from .db import get_db
+from .health import write_status
 from .hubid import add_failover_headers, hub_identity, standby_urls
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, both
 from .qr import qr_svg
 from .security import safe_next
 
@@ -70,9 +71,19 @@ def add_admin_link(app, endpoint: str, label: str) -> None:
 
 @bp.route("/healthz")
 def health():
-    """Alive, and who this hub is: devices replay recent scans to a hub they have not seen."""
-    get_db().execute("SELECT 1").fetchone()
-    return jsonify({"ok": True, "hub": hub_identity(current_app), "hubs": standby_urls(current_app)})
+    """Alive, and who this hub is: devices replay recent scans to a hub they have not seen.
+    503 with the reason when the hub cannot write (a full disk): kiosk/health.py."""
+    db = get_db()
+    db.execute("SELECT 1").fetchone()
+    status = write_status(current_app, db)
+    body = {"ok": status["writable"], "writable": status["writable"], "hub": hub_identity(current_app),
+            "hubs": standby_urls(current_app)}
+    if not status["writable"]:
+        body["reason"] = status["reason"]
+        body.update({f"message_{lang}": text for lang, text in both(
+            "The hub cannot save anything: %(reason)s", reason=status["reason"]).items()})
+        return jsonify(body), 503
+    return jsonify(body)
 
 
 @bp.route("/favicon.ico")
