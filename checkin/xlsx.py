@@ -36,6 +36,7 @@ from flask import current_app, has_app_context
 
 from kiosk.errors import ServiceError
 from kiosk.realtime import socketio
+from kiosk.text import decode_ooxml_escapes
 
 from .xlsx_child import MAX_COLUMNS  # noqa: F401 - the column limit, one value for both sides
 
@@ -132,6 +133,8 @@ def _run(source: Path, result: Path, max_rows: int, seconds: float, memory_mb: i
 
 
 def _decode(cell):
+    if isinstance(cell, str):
+        return decode_ooxml_escapes(cell)  # "_x000D_" is a line break in Excel: clean() then makes it a space
     if isinstance(cell, dict):
         if "datetime" in cell:
             return datetime.fromisoformat(cell["datetime"])

@@ -109,3 +109,21 @@ def test_an_upload_of_a_hostile_workbook_gets_a_bilingual_refusal(admin_client):
     assert response.status_code in (200, 400)
     assert "alert-error" in page, page[-3000:]
     assert "dòng trống" in page
+
+
+def test_ooxml_escapes_are_decoded_on_import_and_escaped_on_export(db):
+    from checkin.importer import import_csv
+    from kiosk.exports import xlsx_bytes
+
+    data = workbook(lambda s: s.append(["Trần_x000D__x000A_Bình", "9A"]))
+    rows = read_xlsx(data)
+    assert rows[-1][1][0] == "Trần\r\nBình"
+    report = import_csv(db, data, by="test", default_age_band="7-15")
+    assert report.imported == 2
+    assert db.execute("SELECT COUNT(*) FROM attendees WHERE full_name = 'Trần Bình'").fetchone()[0] == 1
+    # an export of text that reads as an escape shows it as typed in Excel
+    book = xlsx_bytes(["name"], [["_x000D__x000A_=1"]])
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "_x005F_x000D__x005F_x000A_=1" in xml
+    assert read_xlsx(book)[-1][1] == ["_x000D__x000A_=1"]
