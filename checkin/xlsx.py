@@ -13,7 +13,7 @@ every desk for as long as it takes. So:
    (``XLSX_CHILD_SECONDS``), and waits for it with the async mode's sleep,
    so the worker keeps answering while the child works;
 3. the child (checkin/xlsx_child.py, run as a script so it imports
-   nothing of the hub) reads the first sheet row by row as the
+   nothing of the hub) reads every sheet row by row as the
    file holds it and refuses a long cell, a gap of rows, a long run of empty
    rows, a cell beyond the last column, and too many rows.
 
@@ -82,8 +82,8 @@ def not_a_workbook() -> ServiceError:
 # --- the parent: run the child and wait without blocking the worker --------------
 
 def parse_in_child(data: bytes, max_rows: int, seconds: float | None = None, memory_mb: int | None = None,
-                   sleep=None) -> list[tuple[int, list]]:
-    """(row number, cells) of the first sheet, parsed by a child process
+                   sleep=None) -> list[tuple[str, list]]:
+    """(sheet name, rows) of every sheet, a row being (row number, cells), parsed by a child process
     (:func:`check_parts` first). Raises ServiceError for every refusal of
     the child, ``xlsx_too_slow`` past the time limit and ``xlsx_too_big``
     when the child runs out of memory."""
@@ -100,7 +100,8 @@ def parse_in_child(data: bytes, max_rows: int, seconds: float | None = None, mem
     if "error" in answer:
         code, message, params = answer["error"]
         raise ServiceError(code, message, **params)  # the child's own refusal, translated here
-    return [(number, [_decode(c) for c in cells]) for number, cells in answer["rows"]]
+    return [(sheet["name"], [(number, [_decode(c) for c in cells]) for number, cells in sheet["rows"]])
+            for sheet in answer["sheets"]]
 
 
 def _limits(seconds, memory_mb, sleep):

@@ -3,7 +3,7 @@
 Run as a script (checkin/xlsx.py starts it), so it imports openpyxl and
 nothing of the hub: it starts in a fraction of the time the app takes to
 import. It limits its own address space and CPU time first, then reads the
-first sheet row by row as the file holds them and writes the rows, or the
+sheets row by row as the file holds them and writes the rows, or the
 refusal, as JSON to OUT.
 """
 from __future__ import annotations
@@ -46,9 +46,10 @@ def _encode(value):
     return str(value)
 
 
-def sheet_rows(path: str, max_rows: int) -> list[tuple[int, list]]:
-    """The first sheet's non-empty rows as (row number, cells), read as the
-    file holds them (gaps are not filled in). Raises SheetServiceError."""
+def workbook_sheets(path: str, max_rows: int) -> list[dict]:
+    """Every sheet as ``{"name", "rows"}``, its non-empty rows as (row number,
+    cells), read as the file holds them (gaps are not filled in); at most
+    ``max_rows`` rows in all. Raises SheetServiceError."""
     from openpyxl import load_workbook  # here: the parent never parses a workbook
     from openpyxl.worksheet._reader import WorkSheetParser  # the row parser, without the gap filling
 
@@ -61,11 +62,16 @@ def sheet_rows(path: str, max_rows: int) -> list[tuple[int, list]]:
     try:
         if not book.worksheets:
             raise SheetServiceError("empty_file", "The file is empty.")
-        sheet = book.worksheets[0]
-        with sheet._get_source() as source:
-            parser = WorkSheetParser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
-                                     date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
-            return _collect(parser.parse(), max_rows)
+        sheets, left = [], max_rows
+        for sheet in book.worksheets:
+            with sheet._get_source() as source:
+                parser = WorkSheetParser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                                         date_formats=book._date_formats,
+                                         timedelta_formats=book._timedelta_formats)
+                rows = _collect(parser.parse(), left, max_rows)
+            sheets.append({"name": str(sheet.title), "rows": rows})
+            left -= len(rows)
+        return sheets
     except (SheetServiceError, MemoryError):
         raise
     except Exception:  # a damaged sheet inside a valid zip
@@ -74,7 +80,7 @@ def sheet_rows(path: str, max_rows: int) -> list[tuple[int, list]]:
         book.close()
 
 
-def _collect(parsed, max_rows: int) -> list[tuple[int, list]]:
+def _collect(parsed, left: int, max_rows: int) -> list[tuple[int, list]]:
     rows, previous, empty_run = [], 0, 0
     for number, cells in parsed:
         if number - previous > MAX_ROW_GAP or number > max_rows + MAX_ROW_GAP:
@@ -105,7 +111,7 @@ def _collect(parsed, max_rows: int) -> list[tuple[int, list]]:
             continue
         empty_run = 0
         rows.append((number, values))
-        if len(rows) > max_rows:
+        if len(rows) > left:
             raise SheetServiceError("too_many_rows", "A file can hold at most %(n)s rows; split it.", n=max_rows)
     return rows
 
@@ -123,7 +129,7 @@ def main(argv: list[str]) -> int:
     source, result, max_rows, memory_mb, seconds = argv
     _limit_self(int(memory_mb), int(seconds))
     try:
-        answer = {"rows": sheet_rows(source, int(max_rows))}
+        answer = {"sheets": workbook_sheets(source, int(max_rows))}
     except SheetServiceError as exc:
         answer = {"error": [exc.code, exc.message, exc.params]}
     except MemoryError:

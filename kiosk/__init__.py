@@ -55,7 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import games.live
     import games.quiz
 
-    from . import boards, cli, dashboard, devices, ops, report, zones
+    from . import boards, cli, dashboard, devices, national, ops, report, zones
 
     for part in (db, i18n, errors, security, realtime):
         part.init_app(app)
@@ -63,7 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     cli.init_app(app)
     exports.init_app(app)
-    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops, report):
+    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops, report,
+                    national):
         feature.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
     gctune.init_app(app)  # last: freezes what the app built (only when served, GC_TUNE)

@@ -87,8 +87,11 @@ def init_command(username, password):
               help="Write to this file instead of standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="csv (UTF-8 with BOM) or xlsx; default from the file name, else csv.")
+@click.option("--lang", type=click.Choice(("vi", "en")), default=None,
+              help="Language of an Excel file's column headers (default: DEFAULT_LANGUAGE, Vietnamese). "
+                   "CSV keeps the machine names.")
 @with_appcontext
-def export_command(what, output, fmt):
+def export_command(what, output, fmt, lang):
     """Export festival data (run without WHAT to list the exports)."""
     if not what:
         for export in all_exports():
@@ -98,7 +101,8 @@ def export_command(what, output, fmt):
         check_output(output, current_app.config["DATABASE"])  # before the export runs
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
     try:
-        data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export")
+        data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export",
+                                            lang or current_app.config.get("DEFAULT_LANGUAGE", "vi"))
     except ServiceError as exc:
         raise click.ClickException(f"{translate(exc.message, 'vi', **exc.params)} / "
                                    f"{translate(exc.message, 'en', **exc.params)}") from None

@@ -18,6 +18,8 @@ DEFAULTS = {
     "ASYNC_MODE": "eventlet",
     "DATABASE": None,  # filled from the instance folder when not given
     "DEFAULT_LANGUAGE": "vi",
+    # The festival's time zone (IANA name): Excel exports show times in it (docs/operations.md).
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ("vi", "en"),
     # SQLite durability: FULL survives power loss in WAL mode (see docs/operations.md).
     "SQLITE_SYNCHRONOUS": "FULL",
@@ -36,6 +38,13 @@ DEFAULTS = {
     "REPLICA_SYNC_INTERVAL": "1s",
     "REPLICA_MONITOR_INTERVAL": "1s",
     "STANDBY_URLS": [],
+    # The national hub this hub pushes its outcomes bundle to (festival serve --national URL;
+    # kiosk/national/push.py), its one-time pairing code, and the least seconds between pushes.
+    "NATIONAL_URL": None,
+    "NATIONAL_PAIRING_CODE": None,
+    "NATIONAL_PUSH_EVERY_S": 180,
+    # Set by `festival serve` in the gunicorn worker only (never in CLI commands or tests).
+    "SERVED": False,
     # Socket.IO admission and event limits (kiosk/admission.py, docs/operations.md).
     # A classroom behind one NAT address can hold many phones: raise
     # SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN + SOCKET_STAFF_RESERVE

@@ -12,16 +12,6 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 # Vietnamese needs at most two marks on one letter ("ệ" is e + dot below +
 # circumflex); a pile of marks ("Zalgo" text) only covers the line above.
 MAX_MARKS = 2
-_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def decode_ooxml_escapes(text: str) -> str:
-    """Office Open XML's ``_xHHHH_`` escapes in a cell's text, decoded as Excel
-    shows them ("_x000D__x000A_" is a line break; "_x005F_" a literal "_", so
-    "_x005F_x0041_" stays "_x0041_")."""
-    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-
-
 def _cap_marks(text: str) -> str:
     """NFD text without combining marks beyond MAX_MARKS on one base letter,
     and without bare marks (at the start, or after a space)."""
@@ -119,3 +109,19 @@ def given_name(full_name: str | None) -> str:
     """Vietnamese people are addressed by their given name: the last word."""
     parts = clean(full_name).split(" ")
     return parts[-1] if parts else ""
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_ooxml_escapes(text: str) -> str:
+    """A spreadsheet string with its ``_xHHHH_`` escapes decoded.
+
+    Office writes characters XML cannot carry (and some it could) as
+    ``_x000D_`` or ``_x1EC5_``; ``_x005F_`` is an escaped underscore, so
+    ``_x005F_x0041_`` stays the literal text ``_x0041_``. Control characters
+    that come out are left for :func:`clean` to turn into spaces.
+    """
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

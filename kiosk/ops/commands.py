@@ -180,10 +180,21 @@ def node_command(hub_db, message_queue, host, port, instance, use_https, async_m
                    "sftp://user@host/path (default: the REPLICA_URL setting).")
 @click.option("--standby", "standby_urls", multiple=True, metavar="URL",
               help="Address of the standby laptop (http://192.168.1.11:8000); devices fail over to it. Repeatable.")
-def serve_command(host, port, db_path, async_mode, use_https, message_queue, replica_url, standby_urls):
+@click.option("--national", "national_url", default=None, metavar="URL",
+              help="Push this hub's outcomes bundle to the national hub at URL when online (https:// on the internet).")
+@click.option("--national-code", default=None, metavar="CODE",
+              help="The national hub's one-time pairing code (first push only; or `festival outcomes trust` there).")
+def serve_command(host, port, db_path, async_mode, use_https, message_queue, replica_url, standby_urls,
+                  national_url, national_code):
     """Serve the hub with gunicorn and one async worker."""
     use_database(db_path)
     _replication_environment(replica_url, standby_urls)
+    if national_url:
+        if not national_url.startswith(("http://", "https://")):
+            raise click.UsageError(f"--national takes an http:// or https:// address, not {national_url!r}.")
+        os.environ["FESTIVAL_NATIONAL_URL"] = national_url
+        if national_code:
+            os.environ["FESTIVAL_NATIONAL_PAIRING_CODE"] = national_code
     app = create_app()  # runs pending migrations once, before the worker starts
     _serve(app, host, port, async_mode, use_https, message_queue)
 

@@ -111,5 +111,7 @@ def exec_gunicorn(argv: list[str]) -> None:
     raise_open_file_limit()
     # A served hub tunes its garbage collector (kiosk/gctune.py); tests' apps never do.
     os.environ.setdefault("FESTIVAL_GC_TUNE", "1")
+    # The worker knows it serves (background tasks such as the national push start only then).
+    os.environ["FESTIVAL_SERVED"] = "1"
     sys.stdout.flush()
     os.execv(argv[0], argv)

@@ -83,8 +83,8 @@ def test_the_parse_happens_in_another_process_while_the_worker_sleeps(monkeypatc
 
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("parsed on the worker"))
     slept = []
-    rows = xlsx.parse_in_child(workbook(), 100, sleep=slept.append)
-    assert rows == [(1, ["Họ và tên", "Lớp"]), (2, ["Nguyễn Văn An", "9A"])]
+    sheets = xlsx.parse_in_child(workbook(), 100, sleep=slept.append)
+    assert sheets == [("Sheet", [(1, ["Họ và tên", "Lớp"]), (2, ["Nguyễn Văn An", "9A"])])]
     assert slept  # the worker waited with the async mode's sleep, so other requests were served
 
 
@@ -116,7 +116,7 @@ def test_ooxml_escapes_are_decoded_on_import_and_escaped_on_export(db):
     from kiosk.exports import xlsx_bytes
 
     data = workbook(lambda s: s.append(["Trần_x000D__x000A_Bình", "9A"]))
-    rows = read_xlsx(data)
+    rows = read_xlsx(data)[0].rows
     assert rows[-1][1][0] == "Trần\r\nBình"
     report = import_csv(db, data, by="test", default_age_band="7-15")
     assert report.imported == 2
@@ -126,4 +126,4 @@ def test_ooxml_escapes_are_decoded_on_import_and_escaped_on_export(db):
     with zipfile.ZipFile(io.BytesIO(book)) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "_x005F_x000D__x005F_x000A_=1" in xml
-    assert read_xlsx(book)[-1][1] == ["_x000D__x000A_=1"]
+    assert read_xlsx(book)[0].rows[-1][1] == ["_x000D__x000A_=1"]

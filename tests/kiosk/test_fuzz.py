@@ -297,7 +297,7 @@ def test_hostile_xlsx_parts_are_rows_or_a_bilingual_refusal(app, rows, raw):
     except ServiceError as exc:
         assert exc.code and exc.message in catalog(), exc.message
         return
-    assert all(isinstance(number, int) and isinstance(cells, list) for number, cells in parsed)
+    assert all(isinstance(number, int) and isinstance(cells, list) for sheet in parsed for number, cells in sheet.rows)
 
 
 BACKUP_CHANGES = st.one_of(

@@ -12,6 +12,8 @@ COMMANDS = {
     "export": lambda out, tmp: ["export", "attendees", "-o", out],
     "devices-sheet": lambda out, tmp: ["devices", "add", "Bàn", "--role", "desk", "--sheet", out],
     "import-errors": lambda out, tmp: ["import-attendees", str(class_list(tmp)), "--errors", out],
+    "outcomes-export": lambda out, tmp: ["outcomes", "export", "-o", out],
+    "outcomes-key": lambda out, tmp: ["outcomes", "key", "-o", out],
 }
 
 
