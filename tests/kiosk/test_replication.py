@@ -200,19 +200,24 @@ def test_a_standby_accepts_devices_from_another_origin_by_bearer_only(tmp_path, 
     assert "Access-Control-Allow-Origin" not in client.get("/admin/").headers
 
 
-def test_the_zone_page_gives_its_own_device_the_standby_and_its_credential(tmp_path):
-    base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
-            "SECRET_KEY": "s"}
-    app = create_app({**base, "STANDBY_URLS": "http://192.168.1.11:8000"})
-    db = open_db(base["DATABASE"])
+def paired_zone_kiosk(database: str) -> tuple[int, str]:
+    """A zone and a zone kiosk paired to it in the file ``database``: (device id, credential)."""
+    db = open_db(database)
     try:
         zone = db.execute("INSERT INTO zones (slug, name_vi, name_en, kind, points, cooldown_s, created_at) "
                           "VALUES ('z', 'Khu', 'Zone', 'zone', 10, 600, '2025-11-01T00:00:00.000+00:00')").lastrowid
         db.conn.commit()
-        _id, code = create_device(db, "Kiosk", "zone", zone, "test")
-        credential = pair_device(db, code)[2]
+        device_id, code = create_device(db, "Kiosk", "zone", zone, "test")
+        return device_id, pair_device(db, code)[2]
     finally:
         db.conn.close()
+
+
+def test_the_zone_page_gives_its_own_device_the_standby_and_its_credential(tmp_path):
+    base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+            "SECRET_KEY": "s"}
+    app = create_app({**base, "STANDBY_URLS": "http://192.168.1.11:8000"})
+    _id, credential = paired_zone_kiosk(base["DATABASE"])
     client = app.test_client()
     client.set_cookie("festival_device", credential)
     page = client.get("/zone").get_data(as_text=True)
@@ -329,13 +334,9 @@ def test_the_zone_page_gives_its_device_a_key_and_the_standby_proves_itself_with
     base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
             "SECRET_KEY": "s", "STANDBY_URLS": "http://192.168.1.11:8000"}
     app = create_app(base)
+    device_id, credential = paired_zone_kiosk(base["DATABASE"])
     db = open_db(base["DATABASE"])
     try:
-        zone = db.execute("INSERT INTO zones (slug, name_vi, name_en, kind, points, cooldown_s, created_at) "
-                          "VALUES ('z', 'Khu', 'Zone', 'zone', 10, 600, '2025-11-01T00:00:00.000+00:00')").lastrowid
-        db.conn.commit()
-        device_id, code = create_device(db, "Kiosk", "zone", zone, "test")
-        credential = pair_device(db, code)[2]
         other_key = device_key(db, device_id + 1)
     finally:
         db.conn.close()
