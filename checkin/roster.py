@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
-from kiosk.network import lan_addresses
+from kiosk.network import device_base_url
 from kiosk.text import clean, sort_key
 from kiosk.views import add_admin_link
 
@@ -116,16 +116,8 @@ def registration_url() -> tuple[str, bool]:
     An organiser often opens the admin pages on the hub itself
     (127.0.0.1), which a phone cannot reach: use the LAN address then.
     """
-    base = current_app.config.get("PUBLIC_URL")
-    if not base:
-        host, _sep, port = request.host.partition(":")
-        if host in ("127.0.0.1", "localhost", "[::1]"):
-            lan = lan_addresses()
-            if not lan:
-                return clean(request.host_url.rstrip("/") + url_for("checkin.register")), True
-            host = lan[0]
-        base = f"{request.scheme}://{host}{':' + port if port else ''}"
-    return clean(base.rstrip("/") + url_for("checkin.register")), False
+    base, loopback = device_base_url()
+    return clean(base + url_for("checkin.register")), loopback
 
 
 def init_app(app) -> None:

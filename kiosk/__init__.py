@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, config, db, errors, exports, gctune, i18n, realtime, security, validation, views
+from . import auth, capacity, config, db, errors, exports, gctune, i18n, realtime, security, validation, views
 from .realtime import socketio
 
 __all__ = ["create_app", "socketio"]
@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=_asset_dir("templates"),
     )
     config.load_config(app, test_config)
+    capacity.apply(app.config)  # the socket caps follow GAME_MAX_PLAYERS where unset
     app.url_map.converters["id"] = validation.IdConverter  # before any route: <id:...> row ids
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # secret key, database: owner only
 

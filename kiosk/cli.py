@@ -14,6 +14,7 @@ from pathlib import Path
 import warnings
 
 import click
+from cryptography.utils import CryptographyDeprecationWarning
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -26,10 +27,14 @@ from .i18n import translate
 from .outputs import check_output, write_output
 
 
-# Importing eventlet prints a deprecation banner on every command. The choice
-# of eventlet (and the way off it: --async-mode) is documented; an organiser
-# typing `festival demo` need not read it.
+# Notices a newcomer reads as errors, each filtered by its category and message
+# only, and set before anything imports eventlet (create_app does):
+# - importing eventlet prints a deprecation banner on every command; the choice
+#   of eventlet (and the way off it: --async-mode) is documented;
+# - cryptography 51 deprecates DSA, and dnspython (eventlet's green DNS) touches
+#   its DSA classes at import. The worker sets the same (kiosk/ops/gunicorn_conf.py).
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"(?s).*\bDSA\b", category=CryptographyDeprecationWarning)
 
 
 def _create_app():

@@ -15,6 +15,7 @@ from kiosk.audit import audit
 from kiosk.auth import STAGE_COOKIE, current_principal, hash_secret, new_secret, role_required
 from kiosk.db import get_db, get_setting, now, set_setting, transaction
 from kiosk.errors import ServiceError
+from kiosk.network import device_url
 from .compute import board_settings, is_bare_source
 from .namespace import kick_stage_link
 from kiosk.text import clean
@@ -154,7 +155,7 @@ def admin_page():
             else:
                 link_id, token = create_stage_link(db, request.form.get("label", "")[:200],
                                                    current_principal().actor)
-                created = url_for("stage.open_link", token=token, _external=True)
+                created = device_url("stage.open_link", token=token)
         except ServiceError as exc:
             error = exc
     links = list(db.query("SELECT id, label, created_at, revoked_at FROM stage_links ORDER BY id DESC"))

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.db import transaction
 from kiosk.report.views import render_report
-from tests.support.printing import PAGE_CONTENT_HEIGHT, print_blocks, print_pdf, uncut
+from tests.support.printing import PAGE_CONTENT_HEIGHT, print_blocks, print_pdf, squash, uncut
 
 pytestmark = pytest.mark.browser
 
@@ -60,14 +60,18 @@ def big_festival(db) -> None:
                                [game, player, idx, "[1]" if ok else "[2]", ok, f"g{player}-{idx}"])
 
 
-def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+def _printed_report(app, db, page, tmp_path) -> list[dict]:
+    """The big festival's report, open in ``page`` as printed; its chart and table blocks."""
     big_festival(db)
     with app.app_context():
         html = render_report(db, standalone=True)
     path = tmp_path / "report.html"
     path.write_text(html, encoding="utf-8")
+    return print_blocks(page, path)
 
-    blocks = print_blocks(page, path)
+
+def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+    blocks = _printed_report(app, db, page, tmp_path)
     assert len(blocks) > 10
     for block in blocks:
         assert block["height"] <= PAGE_CONTENT_HEIGHT, block  # each fits on one page
@@ -76,3 +80,28 @@ def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp
     pages = len(reader.pages)
     assert total / PAGE_CONTENT_HEIGHT <= pages <= total / PAGE_CONTENT_HEIGHT + len(blocks)
     assert uncut(blocks, texts) == []  # no chart or table cut across a page edge (or text not found)
+
+
+def test_report_headings_stay_with_their_sections_on_paper(app, db, page, tmp_path):
+    """Issue 23: no heading is left alone at the bottom of an A4 page."""
+    _printed_report(app, db, page, tmp_path)
+    # Each heading with the first line that follows it.
+    pairs = page.eval_on_selector_all(".report h2, .report h3", """els => els.map(h => {
+        let next = h.nextElementSibling;
+        // A chart's first printed line is its first <text> (its <title> is for screen readers, not paper).
+        const shown = (e) => (e.tagName.toLowerCase() === 'svg' ? (e.querySelector('text') || {}).textContent
+                                                                : e.innerText) || '';
+        while (next && !shown(next).trim()) next = next.nextElementSibling;
+        const line = next ? shown(next).split('\\n').map(s => s.trim()).filter(Boolean)[0] : '';
+        return {heading: h.innerText.split('\\n')[0].trim(), next: line || ''};
+    })""")
+    assert len(pairs) > 10
+    _reader, texts = print_pdf(page, tmp_path / "report.pdf")
+    alone = []
+    for pair in pairs:
+        if not pair["next"]:
+            continue
+        heading, following = squash(pair["heading"])[:40], squash(pair["next"])[:30]
+        if not any(heading in text and following in text[text.index(heading):] for text in texts if heading in text):
+            alone.append(pair["heading"])
+    assert not alone, f"headings left at the bottom of a page: {alone}"
