@@ -56,7 +56,7 @@ def read_xlsx(data: bytes, max_rows: int = 100_100) -> list[Sheet]:
     ``too_many_rows`` past ``max_rows`` (all sheets together) and the
     limits' own codes (``xlsx_too_big``, ``xlsx_row_gap`` …).
     """
-    return [Sheet(name, rows) for name, rows in parse_in_child(data, max_rows)]
+    return [Sheet(name, rows, merged, hidden) for name, rows, merged, hidden in parse_in_child(data, max_rows)]
 
 
 def is_xlsx(data: bytes, filename: str | None = None) -> bool:

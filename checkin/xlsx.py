@@ -82,8 +82,10 @@ def not_a_workbook() -> ServiceError:
 # --- the parent: run the child and wait without blocking the worker --------------
 
 def parse_in_child(data: bytes, max_rows: int, seconds: float | None = None, memory_mb: int | None = None,
-                   sleep=None) -> list[tuple[str, list]]:
-    """(sheet name, rows) of every sheet, a row being (row number, cells), parsed by a child process
+                   sleep=None) -> list[tuple[str, list, list, frozenset]]:
+    """(sheet name, rows, merged ranges, hidden columns) of every sheet, a row being
+    (row number, cells), a merged range (first row, first column, last row, last
+    column) and a hidden column its 0-based index, parsed by a child process
     (:func:`check_parts` first). Raises ServiceError for every refusal of
     the child, ``xlsx_too_slow`` past the time limit and ``xlsx_too_big``
     when the child runs out of memory."""
@@ -100,7 +102,8 @@ def parse_in_child(data: bytes, max_rows: int, seconds: float | None = None, mem
     if "error" in answer:
         code, message, params = answer["error"]
         raise ServiceError(code, message, **params)  # the child's own refusal, translated here
-    return [(sheet["name"], [(number, [_decode(c) for c in cells]) for number, cells in sheet["rows"]])
+    return [(sheet["name"], [(number, [_decode(c) for c in cells]) for number, cells in sheet["rows"]],
+             [tuple(r) for r in sheet.get("merged", [])], frozenset(sheet.get("hidden", [])))
             for sheet in answer["sheets"]]
 
 

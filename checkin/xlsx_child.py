@@ -17,6 +17,7 @@ MAX_CELL_CHARS = 2000
 MAX_ROW_GAP = 1000  # rows with nothing between two rows that have something
 MAX_EMPTY_RUN = 1000  # rows present in the file but empty, one after another
 MAX_COLUMNS = 100
+MAX_MERGED = 5000  # merged ranges kept per sheet (a class list has a handful)
 
 
 class SheetServiceError(Exception):
@@ -69,7 +70,8 @@ def workbook_sheets(path: str, max_rows: int) -> list[dict]:
                                          date_formats=book._date_formats,
                                          timedelta_formats=book._timedelta_formats)
                 rows = _collect(parser.parse(), left, max_rows)
-            sheets.append({"name": str(sheet.title), "rows": rows})
+            sheets.append({"name": str(sheet.title), "rows": rows,
+                           "merged": _merged(parser), "hidden": _hidden(parser)})
             left -= len(rows)
         return sheets
     except (SheetServiceError, MemoryError):
@@ -114,6 +116,36 @@ def _collect(parsed, left: int, max_rows: int) -> list[tuple[int, list]]:
         if len(rows) > left:
             raise SheetServiceError("too_many_rows", "A file can hold at most %(n)s rows; split it.", n=max_rows)
     return rows
+
+
+def _merged(parser) -> list[list[int]]:
+    """The sheet's merged ranges as [first row, first column, last row, last column]
+    (the read-only parser keeps them aside; a range it cannot read is left out)."""
+    from openpyxl.utils.cell import range_boundaries  # here: the parent never loads openpyxl
+
+    ranges = []
+    for merged in (parser.merged_cells.mergeCell if parser.merged_cells else [])[:MAX_MERGED]:
+        try:
+            first_col, first_row, last_col, last_row = range_boundaries(str(merged.ref))
+        except (TypeError, ValueError):
+            continue
+        if None not in (first_col, first_row, last_col, last_row):
+            ranges.append([first_row, first_col, last_row, last_col])
+    return ranges
+
+
+def _hidden(parser) -> list[int]:
+    """The 0-based indexes of hidden columns within the first MAX_COLUMNS."""
+    hidden = set()
+    for attrs in parser.column_dimensions.values():
+        if str(attrs.get("hidden", "")).lower() not in ("1", "true"):
+            continue
+        try:
+            low, high = int(attrs["min"]), int(attrs.get("max", attrs["min"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        hidden.update(range(max(low, 1) - 1, min(high, MAX_COLUMNS)))
+    return sorted(hidden)
 
 
 def _limit_self(memory_mb: int, seconds: int) -> None:

@@ -84,7 +84,7 @@ def test_the_parse_happens_in_another_process_while_the_worker_sleeps(monkeypatc
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("parsed on the worker"))
     slept = []
     sheets = xlsx.parse_in_child(workbook(), 100, sleep=slept.append)
-    assert sheets == [("Sheet", [(1, ["Họ và tên", "Lớp"]), (2, ["Nguyễn Văn An", "9A"])])]
+    assert sheets == [("Sheet", [(1, ["Họ và tên", "Lớp"]), (2, ["Nguyễn Văn An", "9A"])], [], frozenset())]
     assert slept  # the worker waited with the async mode's sleep, so other requests were served
 
 
@@ -127,3 +127,18 @@ def test_ooxml_escapes_are_decoded_on_import_and_escaped_on_export(db):
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "_x005F_x000D__x005F_x000A_=1" in xml
     assert read_xlsx(book)[0].rows[-1][1] == ["_x000D__x000A_=1"]
+
+
+def test_merged_ranges_and_hidden_columns_come_back_from_the_child():
+    """The layout reader sees what the file says, not guesses: a two-row header's
+    merged cells and a hidden column cross the process boundary."""
+    from pathlib import Path
+
+    from checkin.classlist import read_xlsx
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "classlists"
+    (two_rows,) = read_xlsx((corpus / "01_hodem_ten.xlsx").read_bytes())
+    assert (3, 2, 3, 3) in two_rows.merged  # "Họ và tên" over "Họ đệm" | "Tên"
+    assert (3, 1, 4, 1) in two_rows.merged  # "STT" down both header rows
+    (hidden,) = read_xlsx((corpus / "06_hidden_empty_columns.xlsx").read_bytes())
+    assert hidden.hidden == frozenset({1})  # column B, "Mã định danh"
