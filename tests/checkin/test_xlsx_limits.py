@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -132,10 +133,6 @@ def test_ooxml_escapes_are_decoded_on_import_and_escaped_on_export(db):
 def test_merged_ranges_and_hidden_columns_come_back_from_the_child():
     """The layout reader sees what the file says, not guesses: a two-row header's
     merged cells and a hidden column cross the process boundary."""
-    from pathlib import Path
-
-    from checkin.classlist import read_xlsx
-
     corpus = Path(__file__).resolve().parents[1] / "data" / "classlists"
     (two_rows,) = read_xlsx((corpus / "01_hodem_ten.xlsx").read_bytes())
     assert (3, 2, 3, 3) in two_rows.merged  # "Họ và tên" over "Họ đệm" | "Tên"
