@@ -44,6 +44,9 @@ SETTINGS = (
     Setting("GC_TUNE", False, "bool", "tune the garbage collector of a served hub (festival serve sets it)"),
     Setting("SERVED", False, "bool", "set by festival serve in the gunicorn worker only (never in CLI commands or tests)"),
     Setting("GC_STATS", None, "path", "a file the worker writes its garbage-collection pauses to (benchmarks)"),
+    Setting("WRITE_PROBE_SECONDS", 5, "seconds", "/healthz writes a probe at most this often (kiosk/health.py)"),
+    Setting("XLSX_CHILD_SECONDS", 30, "seconds", "an .xlsx class list is parsed in a child process stopped after this long (checkin/xlsx.py)"),
+    Setting("XLSX_CHILD_MEMORY_MB", 1024, "MiB", "the memory that child may use"),
     # -- scaling out and failing over
     Setting("MESSAGE_QUEUE", None, "redis:// URL", "the Redis message queue shared with edge nodes (needs the [scale] extra)"),
     Setting("SOCKETIO_CHANNEL", "festival", "text", "the channel name on the message queue"),
@@ -81,7 +84,8 @@ SETTINGS = (
     Setting("SOCKETIO_PING_INTERVAL", 25, "seconds", "Engine.IO ping interval"),
     Setting("SOCKETIO_PING_TIMEOUT", 20, "seconds", "Engine.IO ping timeout: a silent client is dropped after it"),
     # -- accounts, devices and rate limits
-    Setting("LOGIN_RATE_LIMIT", 10, "per minute", "failed logins and pairing attempts per client address (and username)"),
+    Setting("LOGIN_RATE_LIMIT", 10, "per minute", "failed logins per username and address together (pairing: per address)"),
+    Setting("LOGIN_HASHES_PER_MINUTE", 60, "per minute", "password hashes for addresses where no staff signed in lately (kiosk/security.py)"),
     Setting("REGISTER_RATE_LIMIT", 30, "per minute", "self-registrations per client address"),
     Setting("GAME_JOIN_RATE_LIMIT", 60, "per minute", "live-game joins per client address"),
     Setting("BADGE_PAGE_RATE_LIMIT", 60, "per minute", "badge (phone) page views per client address"),
