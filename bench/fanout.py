@@ -1,11 +1,16 @@
 """Part 3: a live game with a crowd. N phones arrive within ``arrival_s``
-seconds, each joining over HTTP (``POST /play/join``) and then connecting its
-websocket, and play ``questions`` questions on the hub (gunicorn + eventlet,
-one worker) and on the Node.js socket.io reference, driven by the same load
-generator (bench/players.py) in the same run. Meanwhile a check-in desk
-scans 5 badges a second on the hub and its latency is recorded, the hub's
-memory is sampled, and the hub's worker records every garbage collection's
-pause and its event loop's lag (kiosk/gctune.py, ``FESTIVAL_GC_STATS``).
+seconds, each from its own loopback address (127.x.y.z), and each makes a
+browser's first visit over one keep-alive connection: the play page
+``/play?code=…`` and every file it references, recursively
+(bench/firstvisit.py), then the join (``POST /play/join``), then its
+websocket. Then they play ``questions`` questions on the hub, started as an
+organiser starts it (``festival serve``, one worker), and on the Node.js
+socket.io reference serving the same files from memory, the same join and
+socket, driven by the same load generator (bench/players.py) in the same
+run. Meanwhile a check-in desk scans 5 badges a second on the hub and its
+latency is recorded, the hub's memory is sampled, and the hub's worker
+records every garbage collection's pause and its event loop's lag
+(kiosk/gctune.py, ``FESTIVAL_GC_STATS``).
 """
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import time
 from pathlib import Path
 
 from . import dataset
+from .firstvisit import Connection, first_visit
 from .procstat import CpuMeter, cpu_seconds, rss_mib
 from .server import BENCH, Server
 from .stats import ratio, summary_ms
@@ -252,9 +258,11 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
     rng = random.Random(n)
     arrivals = sorted(arrive_from + rng.random() * cfg["arrival_s"] for _ in range(n))
     meter = CpuMeter(worker_pid).start()
+    visit = cfg.get("first_visit", True)
     procs = [ctx.Process(target=run_process, args=("127.0.0.1", port, code, arrivals[i::procs_n],
                                                    cfg["answer_window_s"], ready, done, out, deadline, i,
-                                                   LOAD_CPU if pinned else None, answered), daemon=True)
+                                                   LOAD_CPU if pinned else None, answered,
+                                                   range(i, n, procs_n), visit), daemon=True)
              for i in range(procs_n)]
     for p in procs:
         p.start()
@@ -268,8 +276,8 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
     connect_wall = joined_at - arrive_from
     connect_cpu = meter.stop()
     rss_connected = rss_mib(worker_pid)
-    log(f"  {kind}: {connected}/{n} phones joined and connected in {connect_wall:.1f} s "
-        f"(load {os.getloadavg()[0]:.2f})")
+    log(f"  {kind}: {connected}/{n} phones arrived (page + files + join + socket) in {connect_wall:.1f} s, "
+        f"{connect_cpu / max(n, 1) * 1000:.2f} ms server CPU each (load {os.getloadavg()[0]:.2f})")
 
     stage = Stage(port, host_auth, screen_auth, game_id)
     starts, acks = {}, {}
@@ -334,6 +342,10 @@ def _figures(kind, n, parts, starts, acks, stage, connect_wall, connect_cpu, pla
              rss_end, cfg) -> dict:
     joins = [s for part in parts for s in part["join_s"]]
     connect = [s for part in parts for s in part["connect_s"]]
+    arrived = [s for part in parts for s in part.get("arrived_s", [])]
+    pages = [s for part in parts for s in part.get("page_s", [])]
+    requests = [r for part in parts for r in part.get("requests", [])]
+    wire = [b for part in parts for b in part.get("page_bytes", [])]
     questions = []
     for idx, t0 in starts.items():
         arrivals = [q[idx] - t0 for part in parts for q in part["questions"] if idx in q]
@@ -361,6 +373,12 @@ def _figures(kind, n, parts, starts, acks, stage, connect_wall, connect_cpu, pla
         "joined_pct": round(100 * len(joins) / n, 2) if n else 0.0,
         "connect_errors": [e for p in parts for e in p["connect_errors"]][:5],
         "join": summary_ms(joins), "connect": summary_ms(connect), "connect_wall_s": round(connect_wall, 2),
+        # arrival: the phone's moment to its socket joined to /play (page + files + join + socket)
+        "arrival": summary_ms(arrived), "arrived_pct": round(100 * len(arrived) / n, 2) if n else 0.0,
+        "page": summary_ms(pages), "first_visit": bool(pages),
+        "requests_per_phone": round(sum(requests) / len(requests), 2) if requests else None,
+        "kib_per_phone": round(sum(wire) / len(wire) / 1024, 1) if wire else None,
+        "cpu_ms_per_arriving_phone": round(connect_cpu / n * 1000, 3) if n else None,
         "connect_server_cpu_s": round(connect_cpu, 3),
         "join_connect_cpu_ms_per_player": round(connect_cpu / n * 1000, 3) if n else None,
         "questions": questions, "delivery": summary_ms(delivery_all), "answer_ack": summary_ms(acks_all),
@@ -378,35 +396,85 @@ def _figures(kind, n, parts, starts, acks, stage, connect_wall, connect_cpu, pla
 
 
 def hub_environment(workdir: Path, n: int, cfg: dict) -> tuple[dict, Path]:
-    """The hub's settings for a crowd: its GC tuning as served (``BENCH_GC_TUNE=0`` measures
-    CPython's defaults), the statistics file, and no per-address join or socket limits
-    (every simulated phone comes from 127.0.0.1; at a venue each phone has its own
-    address), with room in the hub-wide socket cap for ``n`` phones."""
+    """The hub's settings for a crowd of ``n``: only ``FESTIVAL_GAME_MAX_PLAYERS`` (``n`` with a
+    fifth to spare, in thousands: 6,000 for 5,000 phones), as an organiser sets it, plus the
+    bench's own instruments: the worker's GC statistics file and its GC tuning as served
+    (``BENCH_GC_TUNE=0`` measures CPython's defaults). Each phone comes from its own
+    address, so the per-address admission limits stay at their defaults."""
     stats = workdir / f"gc-{n}.json"
-    room = str(n + 500)  # the socket admission caps (kiosk/admission.py) are per address and in all
-    env = {"FESTIVAL_GC_STATS": str(stats), "FESTIVAL_GAME_JOIN_RATE_LIMIT": str(10 * n + 1000),
-           "FESTIVAL_SOCKET_MAX_PER_ADDRESS": room, "FESTIVAL_SOCKET_MAX_UNJOINED_PER_ADDRESS": room,
-           "FESTIVAL_SOCKET_MAX_OPEN": room, "FESTIVAL_SOCKET_JOIN_TIMEOUT": "60",
-           "FESTIVAL_GAME_MAX_PLAYERS": str(max(n, 3000)),
+    env = {"FESTIVAL_GC_STATS": str(stats), "FESTIVAL_GAME_MAX_PLAYERS": str(max_players_for(n)),
            "FESTIVAL_GC_TUNE": os.environ.get("BENCH_GC_TUNE", "1" if cfg.get("gc_tune", True) else "0")}
     return env, stats
+
+
+def max_players_for(n: int) -> int:
+    """The ``GAME_MAX_PLAYERS`` an organiser sets for ``n`` phones: a fifth to spare, in thousands."""
+    return max(3000, -(-n * 6 // 5000) * 1000)
+
+
+def _start_hub(workdir: Path, path: Path, n: int, env: dict, log) -> tuple[Server, str]:
+    """``festival serve`` with the environment as given; when that hub cannot hold ``n``
+    phones (a ``festival serve`` whose worker connections do not follow GAME_MAX_PLAYERS
+    yet), the bench's own gunicorn command with room for them. Returns (server, how)."""
+    server = Server("festival", workdir, database=path, env=env).start(timeout=60)
+    allowed = server.worker_connections()
+    if allowed is None or allowed >= n + 300:
+        return server, f"festival serve (worker connections {allowed})"
+    server.stop()
+    log(f"  festival serve allows {allowed} connections for {n} phones: the bench starts gunicorn itself")
+    room = str(n + 500)
+    env = dict(env, FESTIVAL_SOCKET_MAX_OPEN=room, FESTIVAL_ASYNC_MODE="eventlet")
+    server = Server("hub", workdir, database=path, connections=n + 500, env=env).start()
+    return server, f"gunicorn started by the bench (festival serve allowed {allowed} connections)"
+
+
+def snapshot_site(port: int, code: str, folder: Path) -> dict:
+    """One first visit of the hub's play page, saved for the Node.js reference to serve:
+    every file's body, type and cache headers under ``folder`` (``site.json``)."""
+
+    async def visit():
+        conn = Connection("127.0.0.1", port)
+        try:
+            return await first_visit(conn, f"/play?code={code}", 30)
+        finally:
+            conn.close()
+
+    result = asyncio.run(visit())
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for i, response in enumerate(result.responses):
+        (folder / f"{i}.bin").write_bytes(response.body)
+        entries.append({"path": response.path.split("?")[0], "file": f"{i}.bin", "status": response.status,
+                        "type": response.headers.get("content-type", "application/octet-stream"),
+                        "cache_control": response.headers.get("cache-control", "")})
+    (folder / "site.json").write_text(json.dumps(entries, indent=1))
+    return {"requests": len(entries), "bytes": sum(len(r.body) for r in result.responses),
+            "failed": result.failed}
 
 
 def run_hub(n: int, workdir: Path, cfg: dict, log) -> dict:
     desk_badges = DESK_PER_S * (cfg["fanout_timeout_s"] + 30)
     path, host_cred, stage_cred, desk_cred, badges = _hub_game(workdir, n, desk_badges)
     env, stats = hub_environment(workdir, n, cfg)
-    with Server("hub", workdir, database=path, connections=n + 500, env=env) as server:
+    server, how = _start_hub(workdir, path, n, env, log)
+    with server:
         game_id, code = _create_hub_game(path, cfg["questions"] + 1, cfg["game_time_limit_s"])
+        site = snapshot_site(server.port, code, workdir / "site")
+        if site["failed"]:
+            raise RuntimeError(f"the play page's first visit failed: {site['failed']}")
         result = _drive("hub", server, game_id, code, n, cfg, {"token": host_cred}, {"token": stage_cred}, log,
                         desk_cred=desk_cred, badges=badges, gc_stats=stats)
         result["gc_tune"] = env["FESTIVAL_GC_TUNE"] == "1"
         result["server_errors"] = server.errors_in_log()[:5]
+        result["served_by"] = how
+        result["site"] = site
     return result
 
 
 def run_node(n: int, workdir: Path, cfg: dict, log) -> dict:
-    with Server("node", workdir) as server:
+    """The reference serves the hub's snapshot (:func:`snapshot_site`) from memory, gzipped once."""
+    site = workdir / "site"
+    with Server("node", workdir, site=site if (site / "site.json").exists() else None) as server:
         return _drive("node", server, 1, NODE_CODE, n, cfg, None, None, log)
 
 
