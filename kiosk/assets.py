@@ -16,7 +16,10 @@
   file carries an ETag and ``no-cache`` (a browser revalidates it with a
   cheap 304).
 
-Templates name a bundle with ``asset_url("play.css")``.
+Templates name a bundle with ``asset_url("play.css")``, and the site icon
+with ``favicon_url`` (a ``data:`` URL: no request at all). A page that is the
+same for every visitor with the same language and link (the play page) is
+rendered once by :func:`render_shared`.
 """
 from __future__ import annotations
 
@@ -24,9 +27,14 @@ import gzip
 import hashlib
 import json
 import re
+from collections import OrderedDict
 from pathlib import Path
+from urllib.parse import quote
 
+from flask import current_app, render_template, request
 from whitenoise import WhiteNoise
+
+from .i18n import current_language
 
 BUNDLE_DIR = "bundle"
 MANIFEST = f"{BUNDLE_DIR}/manifest.json"
@@ -112,6 +120,26 @@ def stale(static: Path) -> list[str]:
     return problems
 
 
+SHARED_PAGES = 256  # rendered pages kept per app (a few languages × a few game codes)
+
+
+def render_shared(template: str, **context) -> str:
+    """``render_template``, once per (template, language, path and query) and context.
+
+    Only for a page that does not depend on who asks (no session, no CSRF
+    token, no principal): the play page a crowd opens at once. The oldest
+    entries go first, so odd query strings cannot grow it.
+    """
+    cache: OrderedDict = current_app.extensions["festival_shared_pages"]
+    key = (template, current_language(), request.full_path, repr(sorted(context.items())))
+    html = cache.get(key)
+    if html is None:
+        html = cache[key] = render_template(template, **context)
+        while len(cache) > SHARED_PAGES:
+            cache.popitem(last=False)
+    return html
+
+
 def _headers(headers, path: str, url: str) -> None:
     """WhiteNoise calls this once per file at start-up."""
     headers["Cache-Control"] = IMMUTABLE if _HASHED.search(url) else REVALIDATE
@@ -130,6 +158,9 @@ def init_app(app) -> None:
         raise RuntimeError(f"static bundles not built: {missing} (run python3 tools/assets/build.py)")
     urls = {name: f"{app.static_url_path}/{entry['file']}" for name, entry in manifest.items()}
     app.jinja_env.globals["asset_url"] = urls.__getitem__
+    icon = (static / "favicon.svg").read_text(encoding="utf-8")
+    app.jinja_env.globals["favicon_url"] = "data:image/svg+xml," + quote(" ".join(icon.split()), safe=" =:/'\"")
+    app.extensions["festival_shared_pages"] = OrderedDict()
     app.extensions["festival_assets"] = urls
     app.wsgi_app = WhiteNoise(
         app.wsgi_app, root=str(static), prefix=app.static_url_path.strip("/") + "/",
