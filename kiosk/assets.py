@@ -46,7 +46,8 @@ REVALIDATE = "no-cache"
 BUNDLES: dict[str, list[str]] = {
     "play.css": ["css/app.css", "css/game.css"],
     "play.js": ["js/player.js"],
-    "attendee.css": ["css/app.css", "css/attendees.css"],
+    "attendee.css": ["css/app.css", "css/attendees.css"],  # /register
+    "badge.css": ["css/app.css", "css/attendees.css", "css/zone.css"],  # /b/<token> with its passport
     "register.js": ["js/register.js"],
 }
 
