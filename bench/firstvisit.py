@@ -77,14 +77,31 @@ class Connection:
         self.host, self.port, self.source = host, port, source
         self.reader = self.writer = None
         self.cookies: dict[str, str] = {}
+        self.answered = 0  # responses read on the current connection
+        self.retries = 0  # requests sent again on a new connection
 
     async def open(self, timeout: float) -> None:
         local = (self.source, 0) if self.source else None
         self.reader, self.writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port, local_addr=local, limit=1 << 20), timeout)
+        self.answered = 0
 
     async def request(self, method: str, path: str, timeout: float, body: bytes = b"",
                       headers: dict | None = None) -> Response:
+        """Send one request and read its answer. As a browser does, a request that finds its
+        reused keep-alive connection closed by the server (its idle timeout) goes once more
+        on a new connection."""
+        reused = self.writer is not None and not self.writer.is_closing() and self.answered > 0
+        try:
+            return await self._request(method, path, timeout, body, headers)
+        except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            self.close()
+            self.retries += 1
+            return await self._request(method, path, timeout, body, headers)
+
+    async def _request(self, method: str, path: str, timeout: float, body: bytes, headers: dict | None) -> Response:
         if self.writer is None or self.writer.is_closing():
             await self.open(timeout)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip",
@@ -127,6 +144,7 @@ class Connection:
             data = gzip.decompress(data)
         if headers.get("connection", "").lower() == "close":
             self.writer.close()
+        self.answered += 1
         return Response(path, status, headers, data, wire)
 
     async def _chunked(self) -> bytes:
@@ -142,6 +160,7 @@ class Connection:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+            self.writer = None
 
 
 async def first_visit(conn: Connection, page: str, timeout: float) -> Visit:

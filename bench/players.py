@@ -54,6 +54,7 @@ class Player:
         self.requests = 0  # HTTP requests of the first visit
         self.page_bytes = 0  # bytes on the wire for them
         self.failed_files: list[str] = []
+        self.retries = 0  # requests sent again after the server closed the keep-alive connection
         self.answered = answered  # shared per-question count of acknowledged answers
         self.client: SioClient | None = None
         self.join_s: float | None = None
@@ -113,6 +114,7 @@ class Player:
                 self.error = f"join HTTP {status} {code_ or ''}".strip()
                 return
             self.join_s = time.time() - began
+            self.retries = self.conn.retries
             began = time.time()
             self.client = SioClient(host, port, self.on_event, source=self.source)
             await self.client.open(STEP_TIMEOUT_S)
@@ -121,6 +123,18 @@ class Player:
             self.arrived_s = time.time() - arrived
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _failed_at(players) -> dict:
+    """How many phones failed at each step: page, join, socket."""
+    out: dict[str, int] = {}
+    for p in players:
+        if p.connect_s is not None or p.error is None:
+            continue
+        step = "page" if p.error.startswith("page") or (p.visit and p.page_s is None) else \
+            "join" if p.join_s is None else "socket"
+        out[step] = out.get(step, 0) + 1
+    return out
 
 
 async def _main(host, port, code, arrivals, window_s, ready, done, deadline, seed, answered, first,
@@ -143,6 +157,8 @@ async def _main(host, port, code, arrivals, window_s, ready, done, deadline, see
         "arrived_s": [p.arrived_s for p in players if p.arrived_s is not None],
         "requests": [p.requests for p in players if p.page_s is not None],
         "page_bytes": [p.page_bytes for p in players if p.page_s is not None],
+        "retries": sum(p.retries for p in players),
+        "failed_at": _failed_at(players),
         "join_s": [p.join_s for p in players if p.join_s is not None],
         "connect_s": [p.connect_s for p in players if p.connect_s is not None],
         "connect_errors": [p.error for p in players if p.error][:5],

@@ -155,3 +155,16 @@ def test_register_loads_bundles_only(client, page):
     visit = _first_visit(client, page)
     assert [p for p in visit if not p.startswith("/static/bundle/")] == [page], list(visit)
     assert all(r.status_code == 200 for r in visit.values())
+
+
+def test_the_session_signer_is_built_once_per_secret_key(app, client):
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    old = app.secret_key
+    app.secret_key = "another key for this test"
+    try:
+        assert interface.get_signing_serializer(app) is not first
+    finally:
+        app.secret_key = old
+    assert interface.get_signing_serializer(app).loads(first.dumps({"a": 1})) == {"a": 1}
