@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from bench.firstvisit import references
-from kiosk import assets
+from kiosk import assets, create_app
+from kiosk.crowdgate import CrowdGate
 
 STATIC = Path(__file__).resolve().parents[2] / "static"
 REBUILD = "run python3 tools/assets/build.py and commit static/bundle/"
@@ -168,3 +171,53 @@ def test_the_session_signer_is_built_once_per_secret_key(app, client):
     finally:
         app.secret_key = old
     assert interface.get_signing_serializer(app).loads(first.dumps({"a": 1})) == {"a": 1}
+
+
+# ---------------------------------------------------------------- staff first (kiosk/crowdgate.py)
+
+def test_the_gate_lets_only_so_many_phone_requests_in_and_staff_always():
+
+    inside, most, release = [0], [0], threading.Event()
+    lock = threading.Lock()
+
+    def app(environ, start_response):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        if environ["PATH_INFO"] == "/play":
+            release.wait(5)
+        with lock:
+            inside[0] -= 1
+        return [environ["PATH_INFO"].encode()]
+
+    gate = CrowdGate(app, 2)
+    phones = [threading.Thread(target=gate, args=({"PATH_INFO": "/play"}, None)) for _ in range(6)]
+    for t in phones:
+        t.start()
+    deadline = time.monotonic() + 5
+    while inside[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    # staff pass the full gate at once: a desk's scan, a device's page, a bearer credential
+    assert gate({"PATH_INFO": "/api/scans"}, None) == [b"/api/scans"]
+    assert gate({"PATH_INFO": "/static/js/desk.js", "HTTP_COOKIE": "lang=vi; festival_device=x"}, None)
+    assert gate({"PATH_INFO": "/play/join", "HTTP_AUTHORIZATION": "Bearer x"}, None)
+    release.set()
+    for t in phones:
+        t.join(5)
+    assert most[0] <= 2 + 1  # two phones, and the one staff request that went past them
+
+
+def test_the_gate_knows_phone_requests():
+
+    gate = CrowdGate(lambda e, s: [], 1)
+    for path in ("/play", "/play/join", "/b/ABC/play", "/register", "/static/bundle/play.1.js"):
+        assert gate.is_phone({"PATH_INFO": path}), path
+    for path in ("/api/scans", "/desk", "/socket.io/", "/host", "/healthz"):
+        assert not gate.is_phone({"PATH_INFO": path}), path
+
+
+def test_the_gate_is_in_front_of_the_app_unless_turned_off(app, tmp_path):
+    assert isinstance(app.wsgi_app, CrowdGate)
+    off = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+                      "ASYNC_MODE": "threading", "PHONE_REQUESTS_AT_ONCE": 0})
+    assert not isinstance(off.wsgi_app, CrowdGate)
