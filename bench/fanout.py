@@ -407,6 +407,8 @@ def hub_environment(workdir: Path, n: int, cfg: dict) -> tuple[dict, Path]:
     stats = workdir / f"gc-{n}.json"
     env = {"FESTIVAL_GC_STATS": str(stats), "FESTIVAL_GAME_MAX_PLAYERS": str(max_players_for(n)),
            "FESTIVAL_GC_TUNE": os.environ.get("BENCH_GC_TUNE", "1" if cfg.get("gc_tune", True) else "0")}
+    # A/B runs: BENCH_FESTIVAL_X=v sets the hub's FESTIVAL_X (e.g. BENCH_FESTIVAL_PHONE_REQUESTS_AT_ONCE=0)
+    env.update({k[len("BENCH_"):]: v for k, v in os.environ.items() if k.startswith("BENCH_FESTIVAL_")})
     return env, stats
 
 
