@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import dataset
 from .firstvisit import Connection, first_visit
-from .procstat import CpuMeter, cpu_seconds, rss_mib
+from .procstat import CpuMeter, cpu_seconds, pin, rss_mib
 from .server import BENCH, Server
 from .stats import ratio, summary_ms
 from .wsclient import SioClient
@@ -53,16 +53,6 @@ def install_reference(log=print) -> str | None:
     done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=REFERENCE,
                           capture_output=True, text=True, timeout=300)
     return None if done.returncode == 0 else f"npm install failed: {done.stderr[-500:]}"
-
-
-def _pin(pid: int, cpu: int) -> bool:
-    if (os.cpu_count() or 1) < 2:
-        return False
-    try:
-        os.sched_setaffinity(pid, {cpu})
-        return True
-    except (AttributeError, OSError):
-        return False
 
 
 def _pin_all(pid: int) -> None:
@@ -243,7 +233,7 @@ def _drive(kind: str, server: Server, game_id: int, code: str, n: int, cfg: dict
            gc_stats: Path | None = None) -> dict:
     """Let the crowd arrive and join (in 2 processes), run the questions, collect the figures."""
     port, worker_pid = server.port, server.worker_pid
-    pinned = _pin(worker_pid, SERVER_CPU) and _pin(0, LOAD_CPU)
+    pinned = pin(worker_pid, SERVER_CPU) and pin(0, LOAD_CPU)
     ctx = multiprocessing.get_context("fork")
     ready, out, done = ctx.Queue(), ctx.Queue(), ctx.Event()
     answered = ctx.Array("i", cfg["questions"] + 1)

@@ -39,6 +39,17 @@ def children(pid: int) -> list[int]:
     return kids
 
 
+def pin(pid: int, cpu: int) -> bool:
+    """Run process ``pid`` on core ``cpu`` only (0: this process); False with one core or none allowed."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    try:
+        os.sched_setaffinity(pid, {cpu})
+        return True
+    except (AttributeError, OSError):
+        return False
+
+
 class CpuMeter:
     """CPU seconds used by a process between :meth:`start` and :meth:`stop`."""
 

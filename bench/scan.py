@@ -9,7 +9,7 @@ from pathlib import Path
 from kiosk.tokens import new_token
 
 from . import commitcost, dataset, httpload
-from .procstat import CpuMeter
+from .procstat import CpuMeter, pin
 from .server import Server
 from .stats import ratio
 
@@ -29,7 +29,7 @@ def _measure(server: Server, path: str, headers: dict, bodies: list[dict], clien
     The summary's ``sent`` holds, per client, the bodies that were answered
     (so a later run can replay exactly those).
     """
-    pinned = _pin(server.worker_pid)
+    pinned = not os.environ.get("BENCH_NO_PIN") and pin(server.worker_pid, SERVER_CPU)
     meter = CpuMeter(server.worker_pid).start()
     split = split or _split(bodies, clients)
     load = httpload.run(server.port, path, headers, split, duration, cpus={LOAD_CPU} if pinned else None)
@@ -47,19 +47,9 @@ def _measure(server: Server, path: str, headers: dict, bodies: list[dict], clien
     return out
 
 
+# With 2+ cores: the worker on one, the load generator on another (as the fan-out part does),
+# so neither's CPU time is taken on a core the other shares (BENCH_NO_PIN=1: unpinned, as before).
 SERVER_CPU, LOAD_CPU = 0, 1
-
-
-def _pin(pid: int) -> bool:
-    """With 2+ cores: the worker on one, the load generator on another (as the fan-out part does),
-    so neither's CPU time is inflated by the other's on a shared core."""
-    if (os.cpu_count() or 1) < 2:
-        return False
-    try:
-        os.sched_setaffinity(pid, {SERVER_CPU})
-        return True
-    except (AttributeError, OSError):
-        return False
 
 
 def _warm(server: Server, path: str, headers: dict, bodies: list[dict]) -> None:

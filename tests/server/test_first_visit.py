@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 import requests
 
 from bench.firstvisit import Connection, first_visit, phone_address
-from tests.support.live import REPO, free_port
+from tests.support.live import REPO, free_port, stop_group
 
 START = "import sys; from kiosk.ops.commands import main; sys.argv = ['festival'] + sys.argv[1:]; main()"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -43,15 +42,6 @@ def _serve(tmp_path):
             pass
         assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
         time.sleep(0.2)
-
-
-def _stop(proc) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
 
 
 def _game_and_badge(database) -> tuple[str, str]:
@@ -92,7 +82,7 @@ def test_a_phones_first_visit_loads_every_file_with_the_right_cache_headers(tmp_
         pages = [f"/play?code={code}", f"/b/{token}", "/register", f"/b/{token}/play?code={code}"]
         visits = asyncio.run(_visits(port, pages))
     finally:
-        _stop(proc)
+        stop_group(proc)
     for page in pages:
         visit = visits[page]
         assert visit.failed == [] and visit.responses[0].status == 200, (page, visit.failed)
@@ -120,6 +110,6 @@ def test_a_file_outside_the_bundles_revalidates_with_an_etag(tmp_path):
         first = requests.get(url, timeout=10)
         again = requests.get(url, headers={"If-None-Match": first.headers["ETag"]}, timeout=10)
     finally:
-        _stop(proc)
+        stop_group(proc)
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
     assert again.status_code == 304
