@@ -148,10 +148,8 @@ def _headers(headers, path: str, url: str) -> None:
 
 
 def init_app(app) -> None:
-    """Serve static/ through WhiteNoise, in front of everything else; ``asset_url()`` in templates.
-
-    Call it after every other middleware is installed (it must be the outermost).
-    """
+    """Serve static/ through WhiteNoise, in front of the app and its middleware (only
+    kiosk.crowdgate goes in front of it); ``asset_url()`` and ``favicon_url`` in templates."""
     static = Path(app.static_folder)
     manifest = load_manifest(static)
     missing = [name for name in BUNDLES if name not in manifest]
@@ -160,7 +158,7 @@ def init_app(app) -> None:
     urls = {name: f"{app.static_url_path}/{entry['file']}" for name, entry in manifest.items()}
     app.jinja_env.globals["asset_url"] = urls.__getitem__
     icon = (static / "favicon.svg").read_text(encoding="utf-8")
-    app.jinja_env.globals["favicon_url"] = "data:image/svg+xml," + quote(" ".join(icon.split()), safe=" =:/'\"")
+    app.jinja_env.globals["favicon_url"] = "data:image/svg+xml," + quote(" ".join(icon.split()), safe=" =:/'")
     app.extensions["festival_shared_pages"] = OrderedDict()
     app.extensions["festival_assets"] = urls
     app.wsgi_app = WhiteNoise(
