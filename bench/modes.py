@@ -14,6 +14,7 @@ MODES = {
         "badges_quick": False,
         # part 7 (bench/failover.py): paced zone scans per second and seconds of lag sampling
         "failover_rate": 200, "failover_seconds": 30,
+        "national_bundles": 5000,  # part 8 (bench/national.py)
     },
     "quick": {
         # part 6 (bench/hostile.py): idle upgrades one address tries to hold, phase length, ramp-up
@@ -25,6 +26,7 @@ MODES = {
         "arrival_s": 10.0, "gc_tune": True, "fanout_timeout_s": 150, "question_timeout_s": 45, "game_time_limit_s": 40, "after_reveal_s": 1.0,
         "badges_quick": True,
         "failover_rate": 200, "failover_seconds": 8,
+        "national_bundles": 1000,
     },
     "smoke": {
         # part 6 (bench/hostile.py): idle upgrades one address tries to hold, phase length, ramp-up
@@ -36,7 +38,8 @@ MODES = {
         "arrival_s": 1.0, "gc_tune": True, "fanout_timeout_s": 90, "question_timeout_s": 30, "game_time_limit_s": 25, "after_reveal_s": 0.3,
         "badges_quick": True,
         "failover_rate": 50, "failover_seconds": 3,
+        "national_bundles": 100,
     },
 }
 
-PARTS = ("scan", "boards", "fanout", "badges", "search", "hostile", "failover")
+PARTS = ("scan", "boards", "fanout", "badges", "search", "hostile", "failover", "national")

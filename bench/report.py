@@ -31,7 +31,7 @@ def _machine(m: dict) -> list[str]:
 
 def _goals(results: dict) -> list[str]:
     rows = []
-    for part in ("scan", "boards", "fanout", "badges", "search", "hostile", "failover"):
+    for part in ("scan", "boards", "fanout", "badges", "search", "hostile", "failover", "national"):
         for g in (results.get(part) or {}).get("goals", []):
             rows.append([part, g["goal"], f"{_v(g['figure'])} {g['unit']}", "**met**" if g["met"] else "**not met**"])
     return ["## Goals", ""] + _table(["part", "goal", "figure", "verdict"], rows)
@@ -171,15 +171,19 @@ def _badges(b: dict) -> list[str]:
 def _search(s: dict) -> list[str]:
     rows = []
     for size, entry in s["sizes"].items():
-        for kind in ("named", "broad"):
+        for kind in [k for k in ("named", "broad", "typo") if k in entry]:
             a = entry[kind]["all"]
-            rows.append([f"{int(size):,} attendees", kind, a["n"], a["p50_ms"], a["p99_ms"], a["max_ms"]])
+            rows.append([f"{int(size):,} attendees", kind, a["n"], a["p50_ms"], a["p99_ms"], a["max_ms"],
+                         f"{entry[kind]['max_steps']:,}"])
     out = ["## 5. Desk name search", "",
            "In-process `checkin.search.search` (first page of 20) over the folded-word index, after one warm-up "
            "pass; every query repeated. *named*: the issue's queries for one person (\"Đoàn\", \"doan minh quan\", "
            "\"quynh phan\", \"nguyen-van an\", …), each checked to put that person first; *broad*: one common "
-           "word or prefix (\"nguyen\", \"th\", \"tran thi\").", ""]
-    out += _table(["festival", "queries", "timings", "p50 ms", "p99 ms", "max ms"], rows)
+           "word or prefix (\"nguyen\", \"th\", \"tran thi\"); *typo*: one typo per word (\"nguyen vn an\", "
+           "\"ngyuen van an\", \"nguyen van aan\"), each checked to put that person first (issue 22). "
+           "*most steps*: SQLite virtual-machine steps of the costliest query, the work done, which a loaded "
+           "machine does not change.", ""]
+    out += _table(["festival", "queries", "timings", "p50 ms", "p99 ms", "max ms", "most steps"], rows)
     large = s["sizes"][max(s["sizes"], key=int)]
     slow = sorted(((q, t["p99_ms"]) for kind in ("named", "broad") for q, t in large[kind]["per_query"].items()),
                   key=lambda qt: -qt[1])[:5]
@@ -256,6 +260,22 @@ def _failover(f: dict) -> list[str]:
     return out
 
 
+def _national(n: dict) -> list[str]:
+    t = n["timings"]
+    out = ["## 8. National report", "",
+           f"`python -m bench --only national`: {n['bundles']:,} generated, signed outcomes bundles (one Ed25519 key "
+           f"each, median {n['median_bundle_bytes']:,} bytes: the shipped bank's questions with wrong answers), "
+           f"every hub trusted, imported in batches through `kiosk.national.store.import_bundle` "
+           f"({n['fact_rows']:,} fact rows, {n['provinces']} provinces). Merge cost per bundle as the tables grow:", ""]
+    out += _table(["bundles imported", "batch s", "ms per bundle"],
+                  [[b["after"], b["seconds"], b["ms_per_bundle"]] for b in n["batches"]])
+    out += [f"The same bundle again: `{n['duplicate']}` in {_v(n['duplicate_ms'])} ms. The national report "
+            f"(best of 3 / worst of 3): `summary.build` {_v(t['summary'])} / {_v(t['summary_max'])} s; the whole "
+            f"self-contained HTML (`festival report --national`) {_v(t['html'])} / {_v(t['html_max'])} s "
+            f"({t['html_bytes']:,} bytes); the stage board {_v(t['board'])} s.", ""]
+    return out
+
+
 def render(results: dict) -> str:
     """The whole Markdown report."""
     mode = results["mode"]
@@ -269,7 +289,7 @@ def render(results: dict) -> str:
         lines += ["> This is not the full run: sizes are smaller than the goals name, so ratios and verdicts "
                   "are indicative only.", ""]
     lines += ["How to run: `python -m bench` (full, about 10 minutes; on a quiet machine), `--quick` (about "
-              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search,hostile,failover`, `--players 500,1000,2000` "
+              "a minute and a half), `--smoke` (CI), `--only scan,boards,fanout,badges,search,hostile,failover,national`, `--players 500,1000,2000` "
               "(fan-out sizes), `--out PATH`; `python -m bench.livecost` times the live game's own code "
               "without sockets. "
               "The first run builds the large databases into `bench/.cache/` and runs `npm install` in "
@@ -287,7 +307,7 @@ def render(results: dict) -> str:
                                                      for part, k in results["kept"].items()) + ".", ""]
     lines += _machine(results["machine"]) + _goals(results)
     renderers = {"scan": _scan, "boards": _boards, "fanout": _fanout, "badges": _badges, "search": _search,
-                 "hostile": _hostile, "failover": _failover}
+                 "hostile": _hostile, "failover": _failover, "national": _national}
     for part, fn in renderers.items():
         if part in results.get("errors", {}):
             lines += [f"## {part}", "", f"Failed: `{results['errors'][part]}`", ""]

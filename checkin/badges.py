@@ -9,12 +9,13 @@ the opaque token URL. The phone page shows even less: no name at all.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, current_app, has_request_context, make_response, render_template, request
 
 from kiosk.auth import role_required
 from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
+from kiosk.network import device_base_url
 from kiosk.security import rate_limit
 from kiosk.text import clean, fold, given_name
 
@@ -28,14 +29,10 @@ MAX_BADGES = 2000
 
 
 def badge_url(token: str) -> str:
-    """The URL a badge's QR holds: PUBLIC_URL (or the request's host) + ``b/<token>``."""
-    base = current_app.config.get("PUBLIC_URL")
-    if not base:
-        try:
-            base = request.host_url
-        except RuntimeError:  # no request: a relative URL still ends in the token
-            base = "/"
-    return base.rstrip("/") + "/b/" + token
+    """The URL a badge's QR holds: the hub's address for other devices + ``b/<token>``."""
+    if current_app.config.get("PUBLIC_URL") or has_request_context():
+        return device_base_url()[0] + "/b/" + token
+    return "/b/" + token  # no request: a relative URL still ends in the token
 
 
 def badge_view(row: dict) -> dict:

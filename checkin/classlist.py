@@ -1,9 +1,10 @@
 """Class lists as schools send them: Excel workbooks, dates of birth, and
 the problems file an organiser opens next to the list.
 
-- :func:`read_xlsx` reads the first sheet of an ``.xlsx`` workbook (openpyxl,
+- :func:`read_xlsx` reads every sheet of an ``.xlsx`` workbook (openpyxl,
   read-only) into rows of cells; :func:`find_header` skips the title rows
-  above the header ("DANH SÁCH HỌC SINH LỚP 9A …").
+  above the header ("DANH SÁCH HỌC SINH LỚP 9A …"); checkin/layout.py works
+  out the rest of a sheet's layout.
 - :func:`birth_date` accepts ``Ngày sinh`` as dd/mm/yyyy text, a date cell,
   an Excel day number or a year; :func:`band_on` gives the age band on the
   festival's day. The date itself is not stored (DESIGN §4: no birth dates).
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from kiosk.csvsafe import write_csv
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
+from kiosk.text import decode_ooxml_escapes
 
 MAX_TITLE_ROWS = 30
 MAX_COLUMNS = 100
@@ -29,12 +32,26 @@ _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 _YEAR = re.compile(r"^(\d{4})(?:\.0+)?$")
 
 
-def read_xlsx(data: bytes, max_rows: int = 100_100) -> list[tuple[int, list]]:
-    """(row number, cells) of the first sheet, empty rows left out.
+@dataclass
+class Sheet:
+    """One worksheet as read: its name, (row number, cells) of its non-empty
+    rows, its merged ranges as (first row, first column, last row, last
+    column), 1-based, and its hidden columns (0-based indexes). The layout
+    (checkin/layout.py) is worked out from these alone."""
 
-    Cells are str, int, float, date/datetime or "" (empty); at most
-    MAX_COLUMNS per row. Raises ServiceError ``bad_xlsx`` for a file that is
-    not a readable Excel workbook and ``too_many_rows`` past ``max_rows``.
+    name: str
+    rows: list = field(default_factory=list)
+    merged: list = field(default_factory=list)
+    hidden: frozenset = frozenset()
+
+
+def read_xlsx(data: bytes, max_rows: int = 100_100) -> list[Sheet]:
+    """Every sheet of an ``.xlsx`` workbook, in order, empty rows left out.
+
+    Cells are str (``_xHHHH_`` escapes decoded), int, float, date/datetime or
+    "" (empty); at most MAX_COLUMNS per row. Raises ServiceError ``bad_xlsx``
+    for a file that is not a readable Excel workbook and ``too_many_rows``
+    past ``max_rows`` (all sheets together).
     """
     # openpyxl is only needed for workbooks; CSV imports never load it.
     from openpyxl import load_workbook
@@ -46,17 +63,21 @@ def read_xlsx(data: bytes, max_rows: int = 100_100) -> list[tuple[int, list]]:
     try:
         if not book.worksheets:
             raise ServiceError("empty_file", "The file is empty.")
-        rows = []
-        for number, values in enumerate(book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True), 1):
-            cells = ["" if v is None else v for v in values]
-            while cells and cells[-1] == "":
-                cells.pop()
-            if any(str(c).strip() for c in cells):
-                rows.append((number, cells))
-                if len(rows) > max_rows:
-                    raise ServiceError("too_many_rows", "A file can hold at most %(n)s rows; split it.",
-                                       n=max_rows - MAX_TITLE_ROWS)
-        return rows
+        sheets, count = [], 0
+        for worksheet in book.worksheets:
+            sheet = Sheet(str(worksheet.title))
+            for number, values in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), 1):
+                cells = ["" if v is None else decode_ooxml_escapes(v) if isinstance(v, str) else v for v in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if any(str(c).strip() for c in cells):
+                    sheet.rows.append((number, cells))
+                    count += 1
+                    if count > max_rows:
+                        raise ServiceError("too_many_rows", "A file can hold at most %(n)s rows; split it.",
+                                           n=max_rows - MAX_TITLE_ROWS)
+            sheets.append(sheet)
+        return sheets
     except ServiceError:
         raise
     except Exception:  # a damaged sheet inside a valid zip
@@ -173,7 +194,8 @@ KINDS = {"error": ("lỗi", "error"), "duplicate": ("trùng, không nhập", "du
 HEADER = ["Dòng / Row", "Cột / Column", "Giá trị / Value", "Loại / Kind", "Lý do", "Reason"]
 def problems_csv(report) -> str:
     """Every problem of an import report as CSV text (UTF-8 BOM, comma):
-    row, column, value, kind and the reason in Vietnamese and English."""
+    row ("12", or "6A1!12" in a workbook of several sheets), column, value,
+    kind and the reason in Vietnamese and English."""
     out = io.StringIO()
     write_csv(out, HEADER, _problem_rows(report), bom=True)  # every cell formula-safe (kiosk.csvsafe)
     return out.getvalue()
@@ -184,5 +206,5 @@ def _problem_rows(report):
                         ("possible_duplicate", report.possible_duplicates)):
         vi_kind, en_kind = KINDS[kind]
         for p in items:
-            yield [p.row, p.column, p.value, f"{vi_kind} / {en_kind}",
+            yield [p.row if not p.sheet else f"{p.sheet}!{p.row}", p.column, p.value, f"{vi_kind} / {en_kind}",
                    translate(p.message, "vi", **p.params), p.reason]

@@ -27,8 +27,35 @@ def _both(err: ServiceError) -> str:
     return f"{translate(err.message, 'vi', **err.params)} / {translate(err.message, 'en', **err.params)}"
 
 
+FROM = {"title": "tiêu đề / title", "sheet": "tên trang / sheet name", "option": "tuỳ chọn / option",
+        "": "cột Lớp, Trường / the columns"}
+SKIPPED = {"no header": "không có dòng tiêu đề / no header", "empty": "trống / empty",
+           "no pupils": "không có học sinh / no pupils"}
+
+
+def sheet_lines(report) -> list[str]:
+    """What each sheet gave, in both languages: its class and school and where they come from, or why it was skipped."""
+    lines = []
+    for sheet in report.sheets:
+        name = f"Trang / Sheet '{sheet.name}'" if sheet.name else "Tệp / File"
+        if sheet.skipped:
+            lines.append(f"{name}: bỏ qua / skipped ({SKIPPED[sheet.skipped]})")
+            continue
+        rows = "–".join(str(r) for r in sheet.header_rows[::max(len(sheet.header_rows) - 1, 1)])
+        lines.append(f"{name}: tiêu đề dòng / header row {rows}; "
+                     f"lớp / class {sheet.class_name or '—'} ({FROM[sheet.class_from]}); "
+                     f"trường / school {sheet.school or '—'} ({FROM[sheet.school_from]}); "
+                     f"{sheet.pupils} học sinh / pupils, {sheet.ignored} dòng bỏ qua / rows ignored")
+    return lines
+
+
 @click.command("import-attendees")
 @click.argument("file", type=click.File("rb"))
+@click.option("--school", default=None, metavar="NAME",
+              help="School for pupils whose row, sheet title and sheet name do not say (e.g. 'THCS Ngô Sĩ Liên').")
+@click.option("--class", "class_name", default=None, metavar="CLASS",
+              help="Class for pupils whose row, sheet title and sheet name do not say (e.g. 8A3).")
+@click.option("--dry-run", is_flag=True, help="Read and check only: show what would be imported, write nothing.")
 @click.option("--map", "mapping", multiple=True, metavar="FIELD=Header",
               help="Use another column for a field, e.g. --map full_name='Tên HS'. Repeatable.")
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row is bad.")
@@ -37,22 +64,42 @@ def _both(err: ServiceError) -> str:
 @click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write every problem (row, column, value, reason) to this CSV file.")
 @with_appcontext
-def import_command(file, mapping, all_or_nothing, default_age_band, errors_path):
-    """Import a class list (Excel .xlsx, or CSV: UTF-8, comma or semicolon) and issue badges."""
+def import_command(file, school, class_name, dry_run, mapping, all_or_nothing, default_age_band, errors_path):
+    """Import a class list and issue badges.
+
+    \b
+    FILE is an Excel workbook (.xlsx) as schools send it, or CSV (UTF-8,
+    comma or semicolon). In a workbook every sheet with a header is read
+    (one sheet per class is fine); title rows above the header are skipped
+    and give the class ("LỚP 8A3", "Lớp: 6A1") and school ("TRƯỜNG THCS
+    …"), else the sheet's name ("8A3") gives the class, else --class and
+    --school. Two-row headers ("Họ và tên" over "Họ đệm" | "Tên") are read
+    and the name's parts joined; a file where only part of a split name
+    can be found is refused, naming the columns. Totals, signatures and the
+    teacher's name below the list are listed as ignored, not errors. The
+    summary says per sheet what was read (class, school, where from); with
+    --dry-run before anything is written. Exit code 0 when no row is bad,
+    2 when some are, 1 when the file is refused or --all-or-nothing found
+    bad rows. See docs/attendees.md for the layouts read.
+    """
     db = get_db()
     try:
         data = file.read()
         lines = max(data.count(b"\n"), 1) if not is_xlsx(data, file.name) else 1
         with click.progressbar(length=lines, label="Kiểm tra / Checking", file=sys.stderr) as bar:
             report = import_csv(db, data, parse_mapping(mapping), all_or_nothing, by="cli:import",
-                                default_age_band=default_age_band, progress=bar.update)
+                                default_age_band=default_age_band, progress=bar.update, school=school,
+                                class_name=class_name, dry_run=dry_run)
     except ServiceError as exc:
         raise click.ClickException(_both(exc)) from None
-    for label, items in (("Trùng / Duplicate", report.duplicates),
+    for line in sheet_lines(report):
+        click.echo(line)
+    for label, items in (("Bỏ qua / Ignored", report.ignored), ("Trùng / Duplicate", report.duplicates),
                          ("Có thể trùng (đã nhập) / Possible duplicate (imported)", report.possible_duplicates),
                          ("Lỗi / Error", report.errors)):
         for err in items[:MAX_LISTED]:
-            click.echo(f"{label} — dòng/row {err.row}: {err.text('vi')} / {err.reason}")
+            click.echo(f"{label} — dòng/row {err.where}: {err.text('vi')} / {err.reason}"
+                       + (f" [{err.value[:60]}]" if items is report.ignored else ""))
         if len(items) > MAX_LISTED:
             more = len(items) - MAX_LISTED
             click.echo(f"… thêm {more} / {more} more" + ("" if errors_path else
@@ -65,8 +112,13 @@ def import_command(file, mapping, all_or_nothing, default_age_band, errors_path)
         click.echo(f"Không nhập gì vì có {len(report.errors)} dòng lỗi. / "
                    f"Nothing imported: {len(report.errors)} bad rows.")
         sys.exit(1)
-    click.echo(f"Đã nhập / imported: {report.imported}; trùng / duplicates: {len(report.duplicates)}; "
-               f"lỗi / errors: {len(report.errors)}")
+    if dry_run:
+        click.echo(f"Chạy thử, chưa ghi gì / dry run, nothing written: sẽ nhập / would import {report.ready}; "
+                   f"trùng / duplicates: {len(report.duplicates)}; lỗi / errors: {len(report.errors)}; "
+                   f"bỏ qua / ignored: {len(report.ignored)}")
+    else:
+        click.echo(f"Đã nhập / imported: {report.imported}; trùng / duplicates: {len(report.duplicates)}; "
+                   f"lỗi / errors: {len(report.errors)}; bỏ qua / ignored: {len(report.ignored)}")
     if report.errors:
         sys.exit(2)
 

@@ -50,6 +50,20 @@ def export_attendees_csv(db, by: str) -> str:
     return run_export(db, "attendees", "csv", by)[0].decode("utf-8")
 
 
+# The Excel file's headers (the CSV keeps the machine names above, which the importer reads).
+LABELS = {
+    "id": ("Mã", "ID"), "age_band": ("Nhóm tuổi", "Age group"), "school": ("Trường", "School"),
+    "class": ("Lớp", "Class"), "consent_child": ("Học sinh đồng ý", "Child consent"),
+    "consent_guardian": ("Phụ huynh đồng ý", "Guardian consent"),
+    "consent_public": ("Đồng ý hiển thị", "Public display consent"), "consent_photo": ("Đồng ý chụp ảnh", "Photo consent"),
+    "consent_by": ("Người ghi nhận đồng ý", "Consent recorded by"), "consent_at": ("Lúc ghi nhận đồng ý", "Consent recorded at"),
+    "checked_in_at": ("Lúc check-in", "Checked in at"), "badge": ("Mã thẻ", "Badge"),
+    "created_at": ("Lúc đăng ký", "Registered at"), "zones_visited": ("Số khu đã ghé", "Zones visited"),
+    "rewards_unlocked": ("Phần thưởng đạt được", "Rewards unlocked"),
+    "rewards_claimed": ("Phần thưởng đã nhận", "Rewards collected"), "rewards": ("Phần thưởng", "Rewards"),
+}
+
+
 def init_app(app) -> None:
     register_export("attendees", "Người tham dự (điểm, hộ chiếu, phần thưởng)",
-                    "Attendees (points, passport, rewards)", attendee_rows)
+                    "Attendees (points, passport, rewards)", attendee_rows, LABELS)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
-from kiosk.text import clean, fold
+from kiosk.text import clean
 
-from .classlist import cell_text, find_header, read_xlsx
+from .classlist import cell_text, read_xlsx
+from .layout import Layout, header_key, name_columns, read_layout, refuse_parts_alone
 
 # field -> header names that map to it by default (compared folded, without punctuation)
 FIELDS = {
@@ -20,6 +20,8 @@ FIELDS = {
                   "name", "Tên"],
     # lists that split the name: "Họ và tên đệm" | "Tên" (the full name is both)
     "family_name": ["Họ và tên đệm", "Họ đệm", "Họ và đệm", "Họ", "family name", "surname", "last name"],
+    "middle_name": ["Tên đệm", "middle name"],
+    "number": ["STT", "TT", "Số TT", "Số thứ tự", "No"],
     "birth_date": ["Ngày sinh", "Ngày tháng năm sinh", "Ngày, tháng, năm sinh", "Năm sinh", "date of birth",
                    "birth date", "birth_date", "dob", "birthday"],
     "school": ["Trường", "Tên trường", "school"],
@@ -37,10 +39,6 @@ FIELDS = {
 MAX_ROWS = 100_000
 
 
-def header_key(text: str) -> str:
-    return re.sub(r"[\s_\-.:(),/]+", " ", fold(text)).strip()
-
-
 @dataclass(frozen=True)
 class RowError:
     """One refused row: ``row, reason = err`` gives the number and the English reason."""
@@ -51,6 +49,12 @@ class RowError:
     params: dict = field(default_factory=dict)
     column: str = ""  # the header of the cell at fault, as the file names it
     value: str = ""  # what the cell holds (cut to 200 characters)
+    sheet: str = ""  # the sheet of a workbook with several
+
+    @property
+    def where(self) -> str:
+        """The row as a person finds it: "12", or "8A3!12" in a workbook with several sheets."""
+        return f"{self.sheet}!{self.row}" if self.sheet else str(self.row)
 
     @property
     def reason(self) -> str:
@@ -78,6 +82,25 @@ class ImportReport:
     possible_duplicates: list[RowError] = field(default_factory=list)
     format: str = "csv"
     header_row: int = 1
+    ignored: list[RowError] = field(default_factory=list)  # rows that are not pupils (totals, signatures)
+    sheets: list[SheetReport] = field(default_factory=list)
+    dry_run: bool = False
+    ready: int = 0  # rows that passed every check (with dry_run: what would be imported)
+
+
+@dataclass
+class SheetReport:
+    """What one sheet (or the CSV file) gave: where its class and school come from, how many pupils."""
+
+    name: str
+    header_rows: list = field(default_factory=list)
+    class_name: str = ""
+    class_from: str = ""  # "column", "title", "sheet", "option" or ""
+    school: str = ""
+    school_from: str = ""
+    pupils: int = 0
+    ignored: int = 0
+    skipped: str = ""  # why a sheet gave no pupils
 
 
 @dataclass
@@ -89,6 +112,23 @@ class Row:
     columns: dict
     header: list
     problems: list = field(default_factory=list)
+    layout: Layout | None = None
+    defaults: dict = field(default_factory=dict)  # school and class of the sheet (title or option)
+    sheet: str = ""
+
+    def full_name(self) -> str:
+        """The name's parts joined in order (empty parts left out)."""
+        columns = self.layout.name_columns if self.layout else [self.columns["full_name"]]
+        return " ".join(t for t in (cell_text(self.cells[i]) if i < len(self.cells) else "" for i in columns) if t)
+
+    def missing_part(self) -> str | None:
+        """The header of a family or given name part left empty while another part is not."""
+        if not self.layout or len(self.layout.name_columns) < 2 or not self.full_name():
+            return None
+        for name in ("family_name", "full_name"):
+            if name in self.columns and self.columns[name] in self.layout.name_columns and not self.cell(name):
+                return self.header[self.columns[name]]
+        return None
 
     def cell(self, name: str) -> str:
         index = self.columns.get(name)
@@ -101,7 +141,8 @@ class Row:
     def problem(self, name: str | None, exc: ServiceError, value: str | None = None) -> None:
         column = self.header[self.columns[name]] if name in self.columns else ""
         text = self.cell(name) if value is None and name else (value or "")
-        self.problems.append(RowError(self.number, exc.code, exc.message, exc.params, column, text[:200]))
+        self.problems.append(RowError(self.number, exc.code, exc.message, exc.params, column, text[:200],
+                                      self.sheet))
 
 
 def parse_mapping(pairs) -> dict[str, str]:
@@ -176,7 +217,12 @@ def csv_rows(text: str, report: ImportReport, mapping):
     except (StopIteration, csv.Error):
         raise ServiceError("empty_file", "The file is empty.") from None
     header = [clean(h) for h in header]
-    columns = resolve_columns(header, mapping)
+    try:
+        columns = resolve_columns(header, mapping)
+    except ServiceError as exc:
+        refuse_parts_alone([(1, header)], exc)
+        raise
+    layout = Layout([1], header, columns, name_columns(columns, header, header, [], set()), 1)
 
     def rows():
         nonlocal reader
@@ -199,7 +245,7 @@ def csv_rows(text: str, report: ImportReport, mapping):
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            yield Row(number, cells, columns, header)
+            yield Row(number, cells, columns, header, layout=layout)
 
     return header, columns, rows()
 
@@ -232,10 +278,39 @@ class _Feed:
         return self.lines[self.index - 1]
 
 
-def xlsx_rows(data: bytes, report: ImportReport, mapping):
-    """(header, columns, iterator of Row) of an Excel workbook's first sheet."""
+KNOWN_KEYS = {header_key(alias) for aliases in FIELDS.values() for alias in aliases}
+
+
+def xlsx_sheets(data: bytes, report: ImportReport, mapping):
+    """(sheet report, layout, iterator of Row) of every sheet of a workbook with a
+    header; a sheet without one is in ``report.sheets``, skipped. Raises the
+    first sheet's ServiceError when no sheet has a header, and ``split_name``
+    at once (checkin/layout.py)."""
     report.format = "xlsx"
-    sheet = read_xlsx(data)
-    index, header, columns = find_header(sheet, lambda cells: resolve_columns(cells, mapping))
-    report.header_row = sheet[index][0]
-    return header, columns, (Row(number, cells, columns, header) for number, cells in sheet[index + 1:])
+    sheets, found, first_error = read_xlsx(data), [], None
+    several = len(sheets) > 1
+    for sheet in sheets:
+        summary = SheetReport(sheet.name)
+        report.sheets.append(summary)
+        try:
+            layout = read_layout(sheet, lambda cells: resolve_columns(cells, mapping), KNOWN_KEYS)
+        except ServiceError as exc:
+            if exc.code == "split_name":
+                raise
+            first_error = first_error or exc
+            summary.skipped = "no header" if exc.code == "missing_column" else "empty"
+            continue
+        summary.header_rows = layout.header_rows
+        summary.class_name, summary.school = layout.class_name, layout.school
+        summary.class_from, summary.school_from = layout.class_from, "title" if layout.school else ""
+        found.append((summary, layout, _sheet_rows(sheet, layout, sheet.name if several else "")))
+    if not found:
+        raise first_error or ServiceError("empty_file", "The file is empty.")
+    report.header_row = found[0][1].header_rows[-1]
+    return found
+
+
+def _sheet_rows(sheet, layout: Layout, name: str):
+    """The rows below a sheet's header as Row."""
+    for number, cells in sheet.rows[layout.first_data:]:
+        yield Row(number, cells, layout.columns, layout.header, layout=layout, sheet=name)

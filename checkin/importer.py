@@ -74,7 +74,8 @@ def _registered_keys(db) -> set[tuple]:
 
 
 def import_csv(db, source, mapping: dict | None = None, all_or_nothing: bool = False, by: str = "import",
-               default_age_band: str | None = None, progress=None, day: date | None = None) -> ImportReport:
+               default_age_band: str | None = None, progress=None, day: date | None = None,
+               school: str | None = None, class_name: str | None = None, dry_run: bool = False) -> ImportReport:
     """Import attendees from a class list (CSV bytes or text, .xlsx bytes, or a
     file object holding either); return the report.
 
@@ -85,16 +86,20 @@ def import_csv(db, source, mapping: dict | None = None, all_or_nothing: bool = F
     reported; names equal only when folded are imported and listed in
     ``possible_duplicates``. A date of birth gives the age band on ``day``
     (default: the ``festival_date`` setting, else today). ``progress(n)`` is
-    called as rows are checked. Raises ServiceError for a file that cannot
-    be read at all (encoding, not a workbook, no header, no name column,
-    unknown mapping).
+    called as rows are checked. Every sheet of a workbook with a header is
+    read; ``school`` and ``class_name`` fill in what neither a column nor
+    a sheet's title says; with ``dry_run`` nothing is written (the report
+    says what would be). Raises ServiceError for a file that cannot be read
+    at all (encoding, not a workbook, no header, no name column, a name
+    split into columns of which only some can be found, unknown mapping).
     """
     if default_age_band is not None and default_age_band not in AGE_BANDS:
         raise ServiceError("bad_age_band", "Please choose an age group.")
     if hasattr(source, "read"):
         source = source.read()
-    report, good = check_rows(db, source, mapping, default_age_band, progress, day)
-    if all_or_nothing and report.errors:
+    report, good = check_rows(db, source, mapping, default_age_band, progress, day, school, class_name)
+    report.dry_run, report.ready = dry_run, len(good)
+    if dry_run or (all_or_nothing and report.errors):
         return report
     stamp = now()
     with transaction(db):

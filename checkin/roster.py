@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
-from kiosk.network import lan_addresses
+from kiosk.network import device_base_url
 from kiosk.text import clean, sort_key
 from kiosk.views import add_admin_link
 
@@ -22,6 +22,9 @@ from .importer import import_csv, parse_mapping
 bp = Blueprint("attendees", __name__, url_prefix="/admin")
 
 LIST_LIMIT = 200
+# Where a sheet's class or school came from, and why a sheet gave no pupils (the import page's table).
+SHEET_FROM = {"title": "from the title", "sheet": "from the sheet name", "option": "as given"}
+SHEET_SKIPPED = {"no header": "no header row", "empty": "empty", "no pupils": "no pupils"}
 
 
 def school_classes(db) -> list[dict]:
@@ -66,13 +69,16 @@ def import_page():
         upload = request.files.get("file")
         try:
             if upload is None or not upload.filename:
-                raise ServiceError("no_file", "Choose a CSV file to import.")
+                raise ServiceError("no_file", "Choose a class list to import (Excel .xlsx or CSV).")
             mapping = parse_mapping(line for line in request.form.get("mapping", "")[:2000].splitlines()
                                     if line.strip())
             band = request.form.get("default_age_band") or None
             report = import_csv(get_db(), upload.stream.read(), mapping,
                                 all_or_nothing=request.form.get("all_or_nothing") == "1",
-                                by=current_principal().actor, default_age_band=band)
+                                by=current_principal().actor, default_age_band=band,
+                                school=request.form.get("school", "")[:200] or None,
+                                class_name=request.form.get("class_name", "")[:50] or None,
+                                dry_run=request.form.get("dry_run") == "1")
         except ServiceError as exc:
             error = exc
     # Every problem as a CSV the organiser downloads from the page itself (a
@@ -81,6 +87,7 @@ def import_page():
     if report and (report.problems or report.duplicates or report.possible_duplicates):
         problems = base64.b64encode(problems_csv(report).encode("utf-8")).decode("ascii")
     return render_template("attendees/import.html", report=report, error=error, age_bands=AGE_BANDS,
+                           sheet_from=SHEET_FROM, sheet_skipped=SHEET_SKIPPED,
                            limit=LIST_LIMIT, problems_csv=problems), (error.status if error else 200)
 
 
@@ -109,16 +116,8 @@ def registration_url() -> tuple[str, bool]:
     An organiser often opens the admin pages on the hub itself
     (127.0.0.1), which a phone cannot reach: use the LAN address then.
     """
-    base = current_app.config.get("PUBLIC_URL")
-    if not base:
-        host, _sep, port = request.host.partition(":")
-        if host in ("127.0.0.1", "localhost", "[::1]"):
-            lan = lan_addresses()
-            if not lan:
-                return clean(request.host_url.rstrip("/") + url_for("checkin.register")), True
-            host = lan[0]
-        base = f"{request.scheme}://{host}{':' + port if port else ''}"
-    return clean(base.rstrip("/") + url_for("checkin.register")), False
+    base, loopback = device_base_url()
+    return clean(base + url_for("checkin.register")), loopback
 
 
 def init_app(app) -> None:

@@ -11,11 +11,19 @@ matching word; the order of what counts (issue 14):
 5. the query's words in the name's order above out of order.
 
 Hyphens, dots and other separators are word breaks ("nguyen-van an").
+
+A word that starts no word of anyone is read as a typo (issue 22): one letter
+missing, extra, swapped or wrong ("nguyen vn an", "ngyuen van an", "nguyen van
+aan"); the query is searched again with the likeliest real spellings. A word
+that starts some word is taken as typed, so a near miss never comes before an
+exact or prefix match.
 The index (``attendee_words``, migration m10) is kept by triggers.
 """
 from __future__ import annotations
 
 import bisect
+import itertools
+import json
 import re
 
 from kiosk.migrations.m10_attendees_search import CLASS, FAMILY, GIVEN, MIDDLE, SCHOOL, SEPARATORS
@@ -251,13 +259,22 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
     want = offset + limit
     places = _places(db)
     counts = _counts(db, [w for w, _ in terms], places)
-    if any(sum(counts[w]) == 0 for w, _ in terms):
-        return []  # a word that starts no word of anyone: nobody has every word
+    unknown = [w for w, _ in terms if sum(counts[w]) == 0]
+    if unknown:
+        # A word that starts no word of anyone: nobody has every word as typed, so
+        # read it as a typo (issue 22). Only then: a word that starts some name is
+        # taken as typed, so near misses never push down an exact or prefix match.
+        return _finish(db, _near_misses(db, terms, unknown, places, want)[offset:])
+    return _finish(db, _matches(db, terms, counts, places, want)[offset:])
+
+
+def _matches(db, terms, counts, places, want: int) -> list[dict]:
+    """The best ``want`` attendees with every word of ``terms`` (see :func:`search`)."""
     if len(terms) == 1:
         word = terms[0][0]
         if sum(counts[word]) >= COMMON:
-            return _finish(db, _tiered(db, terms[0], want)[offset:])
-        return _finish(db, _ranked(db, terms, _range("attendee_words", "word", word), want, {word})[offset:])
+            return _tiered(db, terms[0], want)
+        return _ranked(db, terms, _range("attendee_words", "word", word), want, {word})
     # A word that starts no name ("chu", "9a") can only be a school or class:
     # a filter on the attendee's school and class, not a list of candidates.
     only = [w for w in counts if counts[w][0] == 0]
@@ -276,7 +293,7 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
             rows = _ranked(db, terms, (f"{sql} LIMIT {PAIR_SCAN * want}", params), want,
                            {*pair.split(" "), *only}, place)
             if len(rows) == want:
-                return _finish(db, rows[offset:])
+                return rows
     # The cheapest of three candidate sources, by measured cost per row: the
     # rarest name word's index rows, or the attendees of the place filter (each
     # then checked for the other words: PROBE per row), or the two rarest words'
@@ -291,13 +308,79 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
     if best == "intersect":
         ranges = [_range("attendee_words", "word", w) for w in by_size[:2]]
         source = (" INTERSECT ".join(sql for sql, _ in ranges), [p for _, params in ranges for p in params])
-        return _finish(db, _ranked(db, terms, source, want, set(by_size[:2]), order=words)[offset:])
+        return _ranked(db, terms, source, want, set(by_size[:2]), order=words)
     if best == "place":
         source = (f"SELECT a.id AS attendee_id FROM attendees a WHERE a.purged_at IS NULL AND {place[0]}", place[1])
-        return _finish(db, _ranked(db, terms, source, want, set(only), order=words)[offset:])
+        return _ranked(db, terms, source, want, set(only), order=words)
     # More rows than can be ranked: read them best role first (a range by role costs a little more).
     source = _word_source(words[0]) if rarest > MAX_CANDIDATES else _range("attendee_words", "word", words[0])
-    return _finish(db, _ranked(db, terms, source, want, {words[0], *only}, place, order=words)[offset:])
+    return _ranked(db, terms, source, want, {words[0], *only}, place, order=words)
+
+
+# --- near misses: one edit per word (issue 22) ---------------------------------------
+
+# Spellings tried for the words typed with a typo, at most (the likeliest first).
+MAX_NEAR = 6
+# Queries with the typos put right that are searched, at most (the likeliest first).
+MAX_FIXES = 6
+_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def edits(word: str) -> set[str]:
+    """Every word one edit from ``word``: a letter missing, extra, swapped with
+    the next, or wrong. A two-letter word only gets a missing letter or a swap
+    (an extra or wrong letter would leave one letter, or any of hundreds)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {a + c + b for a, b in splits for c in _LETTERS}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    if len(word) > 2:
+        found |= {a + b[1:] for a, b in splits if b}
+        found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    found.discard(word)
+    return found
+
+
+def near_words(db, word: str, places=None) -> list[str]:
+    """Words of anyone's name, school or class one edit from ``word``, the
+    likeliest first: those that keep its first letter (a typo there is rare),
+    then the commonest names."""
+    candidates = edits(word)
+    found = dict(db.execute("SELECT word, n FROM attendee_vocab WHERE word IN (SELECT value FROM json_each(?))",
+                            [json.dumps(sorted(candidates))]).fetchall())
+    if places is not None:
+        for other in candidates:
+            index = bisect.bisect_left(places[0][0], other)
+            if index < len(places[0][0]) and places[0][0][index] == other:
+                found.setdefault(other, 1)
+    return sorted(found, key=lambda w: (w[:1] != word[:1], -found[w], w))[:MAX_NEAR]
+
+
+def _near_misses(db, terms, unknown: list[str], places, want: int) -> list[dict]:
+    """The best ``want`` attendees for ``terms`` with each word in ``unknown``
+    (it starts no word of anyone) read as a typo: the query is searched again
+    with each likely spelling (:func:`near_words`), and the results are
+    merged in that order, each attendee once."""
+    options = []
+    for word, variants in terms:
+        if word in unknown:
+            near = near_words(db, word, places)
+            if not near:
+                return []
+            options.append([(w, _variants(w)) for w in near])
+        else:
+            options.append([(word, variants)])
+    rows, seen = [], set()
+    for fixed in itertools.islice(itertools.product(*options), MAX_FIXES):
+        counts = _counts(db, [w for w, _ in fixed], places)
+        if any(sum(counts[w]) == 0 for w, _ in fixed):
+            continue
+        for row in _matches(db, list(fixed), counts, places, want):
+            if row["id"] not in seen:
+                seen.add(row["id"])
+                rows.append(row)
+        if len(rows) >= want:
+            break
+    return rows[:want]
 
 
 def _range(table: str, column: str, prefix: str) -> tuple[str, list]:

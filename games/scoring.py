@@ -1,4 +1,4 @@
-"""Live-game scoring, ranking and standings.
+"""Scoring (live games and self-paced rounds), ranking and standings.
 
 The formulas at the top are pure functions; the standings at the bottom read
 the game's rows (public names, reveal summaries, podium). The formulas are documented in docs/games.md ("Scoring"); the tests pin them.
@@ -9,6 +9,11 @@ answer earns 0. Accuracy-first mode: ``ACCURACY_POINTS`` per correct answer;
 speed only breaks ties (total time of correct answers, lower first).
 With the streak bonus on, each consecutive correct answer after the first
 adds ``STREAK_STEP`` more, capped at ``STREAK_CAP``.
+
+Partial credit (both live games and self-paced rounds): an answer earns the
+share :func:`credit` of the question's points. On a "choose all correct
+answers" question that is (right ticks − wrong ticks) / right options, never
+below 0; a one-answer question earns all or nothing.
 """
 from __future__ import annotations
 
@@ -35,26 +40,51 @@ def streak_bonus(streak_before: int) -> int:
     return min(STREAK_STEP * max(0, streak_before), STREAK_CAP)
 
 
-def answer_points(mode: str, correct: bool, elapsed_ms: int, limit_ms: int,
-                  streak_before: int = 0, streak_on: bool = False) -> int:
-    """Points for one answer.
+def ticks(correct_options, picked) -> tuple[int, int]:
+    """(right options ticked, wrong options ticked) of an answer."""
+    right, chosen = set(correct_options), set(picked)
+    return len(chosen & right), len(chosen - right)
 
-    ``elapsed_ms`` is measured by the server from the question's start; it is
-    clamped to ``0..limit_ms`` so rounding or the network allowance never
-    gives more than the maximum or less than the base. Raises ValueError for
-    an unknown mode or a non-positive limit.
+
+def credit(correct_options, picked) -> float:
+    """The share of a question's points an answer earns, from 0.0 to 1.0.
+
+    (right ticks − wrong ticks) / number of right options, never below 0: on
+    a "choose all correct answers" question with three right options, two
+    right ticks earn 2/3, two right and one wrong 1/3; on a one-answer
+    question the right option earns 1 and anything else 0. Only the exact
+    set of right options earns 1.
+    """
+    right, wrong = ticks(correct_options, picked)
+    return max(0, right - wrong) / max(1, len(set(correct_options)))
+
+
+def answer_points(mode: str, correct: float, elapsed_ms: int, limit_ms: int,
+                  streak_before: int = 0, streak_on: bool = False) -> int:
+    """Points for one answer earning the share ``correct`` (True/1.0 fully
+    correct, False/0 nothing, a fraction for partial credit; see :func:`credit`).
+
+    The full points are scaled by the share and rounded; the streak bonus
+    goes to fully correct answers only. ``elapsed_ms`` is measured by the
+    server from the question's start; it is clamped to ``0..limit_ms`` so
+    rounding or the network allowance never gives more than the maximum or
+    less than the base. Raises ValueError for an unknown mode or a
+    non-positive limit.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
     if limit_ms <= 0:
         raise ValueError("limit_ms must be positive")
-    if not correct:
+    share = min(1.0, max(0.0, float(correct)))
+    if share == 0:
         return 0
     if mode == "speed":
         elapsed = min(max(elapsed_ms, 0), limit_ms)
         points = SPEED_BASE + round(SPEED_BONUS * (1 - elapsed / limit_ms))
     else:
         points = ACCURACY_POINTS
+    if share < 1:
+        return round(points * share)
     if streak_on:
         points += streak_bonus(streak_before)
     return points
@@ -99,7 +129,7 @@ TOP_N = 5
 PODIUM_N = 3
 
 _PLAYER_COLUMNS = (
-    "SELECT p.id, p.num, p.nickname, p.hidden, p.attendee_id, p.score, p.streak, p.correct_count, "
+    "SELECT p.id, p.num, p.rank, p.nickname, p.hidden, p.attendee_id, p.score, p.streak, p.correct_count, "
     "p.total_time_ms, p.reached_at, a.nickname AS badge_nickname, a.consent_public, a.nickname_hidden "
     "FROM players p LEFT JOIN attendees a ON a.id = p.attendee_id ")
 
@@ -205,8 +235,9 @@ def reveal_summary(db, game: dict, idx: int) -> dict:
 
     ``{"kind": "reveal", "game", "i", "skipped", "correct", "spread",
     "answered", "top" (5 entries), "results": {player_id: {"ok", "pts",
-    "sc", "rk", "gap", "n", "stk" (streak)}}}``; ``ok`` is None for a player who did
-    not answer. Reads the stored ranks: one query for every player's result
+    "sc", "rk", "gap", "n", "stk" (streak), "rt" ([right ticks, right
+    options], multi-answer questions only)}}}``; ``ok`` (fully correct) is
+    None for a player who did not answer. Reads the stored ranks: one query for every player's result
     and the spread, one for the top 5.
     """
     gq = db.execute("SELECT * FROM game_questions WHERE game_id = ? AND idx = ?", [game["id"], idx]).fetchone()
@@ -216,28 +247,36 @@ def reveal_summary(db, game: dict, idx: int) -> dict:
         "LEFT JOIN game_answers a ON a.player_id = p.id AND a.idx = ? "
         "WHERE p.game_id = ? AND p.removed = 0", [idx, game["id"]]).fetchall()
     options, skipped = len(q["options"]), bool(gq["skipped"])
+    several = len(q["correct"]) > 1
     counts, results, answered = [0] * options, {}, 0
     for r in rows:
+        result = results[r["id"]] = {
+            "ok": None if r["correct"] is None else bool(r["correct"]),
+            "pts": 0 if r["correct"] is None or skipped else r["points"],
+            "sc": r["score"], "rk": r["rank"], "gap": r["gap"], "n": len(rows), "stk": r["streak"]}
         if r["correct"] is not None:
             answered += 1
-            for i in json.loads(r["choice"]):
+            picked = json.loads(r["choice"])
+            for i in picked:
                 if 0 <= i < options:
                     counts[i] += 1
-        results[r["id"]] = {"ok": None if r["correct"] is None else bool(r["correct"]),
-                            "pts": 0 if r["correct"] is None or skipped else r["points"],
-                            "sc": r["score"], "rk": r["rank"], "gap": r["gap"], "n": len(rows),
-                            "stk": r["streak"]}
+            if several:  # "2 of 3 right" on the phone
+                result["rt"] = [ticks(q["correct"], picked)[0], len(q["correct"])]
     return {"kind": "reveal", "game": game, "i": idx, "skipped": skipped,
             "correct": list(q["correct"]), "spread": counts, "answered": answered,
             "top": top_entries(db, game["id"], TOP_N), "results": results,
             "explain": questions.explain(q)}
 
 
+def top_rows(db, game_id: int, n: int) -> list:
+    """The ``n`` best active players' rows (with ``rank``), read by stored rank."""
+    return db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0 AND p.rank <= ? ORDER BY p.rank",
+                      [game_id, n]).fetchall()
+
+
 def top_entries(db, game_id: int, n: int) -> list[dict]:
     """The ``n`` best active players' public entries, read by stored rank."""
-    rows = db.execute(_PLAYER_COLUMNS + "WHERE p.game_id = ? AND p.removed = 0 AND p.rank <= ? ORDER BY p.rank",
-                      [game_id, n]).fetchall()
-    return [entry(r) for r in rows]
+    return [entry(r) for r in top_rows(db, game_id, n)]
 
 
 def final_podium(db, game: dict) -> dict:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import assets, auth, config, crowdgate, db, errors, exports, gctune, i18n, realtime, security, validation, views
+from . import (assets, auth, capacity, config, crowdgate, db, errors, exports, gctune, i18n, realtime, security,
+               validation, views)
 from .realtime import socketio
 
 __all__ = ["create_app", "socketio"]
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=_asset_dir("templates"),
     )
     config.load_config(app, test_config)
+    capacity.apply(app.config)  # the socket caps follow GAME_MAX_PLAYERS where unset
     app.url_map.converters["id"] = validation.IdConverter  # before any route: <id:...> row ids
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)  # secret key, database: owner only
 
@@ -55,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import games.live
     import games.quiz
 
-    from . import boards, cli, dashboard, devices, ops, report, zones
+    from . import boards, cli, dashboard, devices, national, ops, report, zones
 
     for part in (db, i18n, errors, security, realtime):
         part.init_app(app)
@@ -63,7 +65,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     cli.init_app(app)
     exports.init_app(app)
-    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops, report):
+    for feature in (devices, zones, boards, dashboard, checkin, games.quiz, games.cli, games.live, ops, report,
+                    national):
         feature.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
     assets.init_app(app)  # static files answered before anything else

@@ -14,6 +14,7 @@ from pathlib import Path
 import warnings
 
 import click
+from cryptography.utils import CryptographyDeprecationWarning
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -25,10 +26,14 @@ from .exports import FORMATS, all_exports, run_export
 from .i18n import translate
 
 
-# Importing eventlet prints a deprecation banner on every command. The choice
-# of eventlet (and the way off it: --async-mode) is documented; an organiser
-# typing `festival demo` need not read it.
+# Notices a newcomer reads as errors, each filtered by its category and message
+# only, and set before anything imports eventlet (create_app does):
+# - importing eventlet prints a deprecation banner on every command; the choice
+#   of eventlet (and the way off it: --async-mode) is documented;
+# - cryptography 51 deprecates DSA, and dnspython (eventlet's green DNS) touches
+#   its DSA classes at import. The worker sets the same (kiosk/ops/gunicorn_conf.py).
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"(?s).*\bDSA\b", category=CryptographyDeprecationWarning)
 
 
 def _create_app():
@@ -86,8 +91,11 @@ def init_command(username, password):
               help="Write to this file instead of standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="csv (UTF-8 with BOM) or xlsx; default from the file name, else csv.")
+@click.option("--lang", type=click.Choice(("vi", "en")), default=None,
+              help="Language of an Excel file's column headers (default: DEFAULT_LANGUAGE, Vietnamese). "
+                   "CSV keeps the machine names.")
 @with_appcontext
-def export_command(what, output, fmt):
+def export_command(what, output, fmt, lang):
     """Export festival data (run without WHAT to list the exports)."""
     if not what:
         for export in all_exports():
@@ -95,7 +103,8 @@ def export_command(what, output, fmt):
         return
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
     try:
-        data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export")
+        data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export",
+                                            lang or current_app.config.get("DEFAULT_LANGUAGE", "vi"))
     except ServiceError as exc:
         raise click.ClickException(f"{translate(exc.message, 'vi', **exc.params)} / "
                                    f"{translate(exc.message, 'en', **exc.params)}") from None

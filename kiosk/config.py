@@ -18,6 +18,8 @@ DEFAULTS = {
     "ASYNC_MODE": "eventlet",
     "DATABASE": None,  # filled from the instance folder when not given
     "DEFAULT_LANGUAGE": "vi",
+    # The festival's time zone (IANA name): Excel exports show times in it (docs/operations.md).
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ("vi", "en"),
     # SQLite durability: FULL survives power loss in WAL mode (see docs/operations.md).
     "SQLITE_SYNCHRONOUS": "FULL",
@@ -25,8 +27,13 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 3 * 24 * 3600,
-    # Base URL printed into badge QR codes; None means "the URL the request came in on".
+    # The address other devices use (QR codes, pairing links, the join address); None
+    # means the URL the request came in on, or the LAN address instead of 127.0.0.1.
     "PUBLIC_URL": None,
+    # The address gunicorn listens on, set by festival serve (0.0.0.0: every interface).
+    # None (unknown) counts as every interface: links for other devices then use the LAN
+    # address when the admin is opened on 127.0.0.1 (kiosk/network.py).
+    "LISTEN_HOST": None,
     "MESSAGE_QUEUE": None,
     # Continuous replica of the festival file (Litestream): file:///folder or
     # sftp://user@host/path; devices fail over to STANDBY_URLS (docs/operations.md).
@@ -36,15 +43,28 @@ DEFAULTS = {
     "REPLICA_SYNC_INTERVAL": "1s",
     "REPLICA_MONITOR_INTERVAL": "1s",
     "STANDBY_URLS": [],
+    # The national hub this hub pushes its outcomes bundle to (festival serve --national URL;
+    # kiosk/national/push.py), its one-time pairing code, and the least seconds between pushes.
+    "NATIONAL_URL": None,
+    "NATIONAL_PAIRING_CODE": None,
+    "NATIONAL_PUSH_EVERY_S": 180,
+    # Set by `festival serve` in the gunicorn worker only (never in CLI commands or tests).
+    "SERVED": False,
     # Socket.IO admission and event limits (kiosk/admission.py, docs/operations.md).
     # A classroom behind one NAT address can hold many phones: raise
-    # SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN + SOCKET_STAFF_RESERVE
-    # must stay below gunicorn's --worker-connections (4,000), leaving room for HTTP.
+    # SOCKET_MAX_PER_ADDRESS for big schools.
     "SOCKET_MAX_PER_ADDRESS": 300,
     "SOCKET_MAX_UNJOINED_PER_ADDRESS": 100,
-    "SOCKET_MAX_OPEN": 3400,
-    "SOCKET_STAFF_RESERVE": 200,
+    # Players per game (None: 3,000). SOCKET_MAX_OPEN, SOCKET_STAFF_RESERVE,
+    # gunicorn's --worker-connections and the open-file limit follow from it
+    # when unset (kiosk/capacity.py: 3,400 and 200 for 3,000 players).
+    "GAME_MAX_PLAYERS": None,
+    "SOCKET_MAX_OPEN": None,
+    "SOCKET_STAFF_RESERVE": None,
     "SOCKET_JOIN_TIMEOUT": 10,
+    # An emit to a big room (a question to every phone) yields to other work
+    # after this many sockets (kiosk/rooms.py); 0: one stretch, as before.
+    "SOCKET_FANOUT_SLICE": 128,
     "SOCKET_EVENT_RATE": 5,
     "SOCKET_EVENT_BURST": 20,
     "SOCKET_FLOOD_LIMIT": 60,

@@ -24,6 +24,7 @@ from .admission import (PENDING_KEY, STAFF_KEY, Admission, AdmissionMiddleware, 
 from .auth import allowed, resolve_principal
 from .db import app_connection, get_db
 from .errors import HTTP_MESSAGES, ServiceError
+from . import phones
 from .rooms import manager_for
 
 log = logging.getLogger(__name__)
@@ -372,14 +373,15 @@ def is_hub(app) -> bool:
 
 def init_app(app) -> None:
     channel = app.config.get("SOCKETIO_CHANNEL", "festival")
-    manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel)
+    manager = manager_for(app.config.get("MESSAGE_QUEUE"), channel, int(app.config["SOCKET_FANOUT_SLICE"]))
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config.get("MESSAGE_QUEUE"),
         channel=channel,
         **({} if manager is None else {"client_manager": manager}),
-        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS"),
+        # a phone process (--workers) takes sockets from pages on the hub's port (kiosk/phones.py)
+        cors_allowed_origins=app.config.get("CORS_ALLOWED_ORIGINS") or phones.origin_check(app.config),
         ping_interval=app.config.get("SOCKETIO_PING_INTERVAL", 25),
         ping_timeout=app.config.get("SOCKETIO_PING_TIMEOUT", 20),
         max_http_buffer_size=64 * 1024,

@@ -59,22 +59,142 @@ class IndexedRooms:
         return [room for room in self.rooms_of.get((namespace, sid), ()) if room is not None]
 
 
-class Manager(IndexedRooms, socketio.Manager):
+#: sockets written to between two yields of a room's fan-out (SOCKET_FANOUT_SLICE)
+FANOUT_SLICE = 128
+
+
+class SlicedFanOut:
+    """Mixin for a python-socketio manager: an emit to a big room yields to the
+    other work of the process every ``fanout_slice`` sockets.
+
+    Under eventlet an emit to a room only queues the packet for each socket;
+    the sockets' writers run when the emitting task yields, and nothing else
+    runs until it does. A question to 2,000 phones was one stretch of about
+    145 ms in which a desk's scan waited (issue 21). The library's emit walks
+    :meth:`get_participants`; yielding inside that walk lets each slice's
+    writers and any waiting request (a desk scan, a host's click) run
+    between slices, while every phone still gets the question within the
+    same fan-out. The walk is over a copy of the room, so sockets joining or
+    leaving meanwhile change nothing. 0 turns the slicing off.
+    """
+
+    fanout_slice = FANOUT_SLICE
+    _fanouts = 0  # big fan-outs under way in this process
+    _fanout_done = None  # the async mode's Event: set when none is
+
+    def get_participants(self, namespace, room):
+        every = self.fanout_slice
+        started = False
+        try:
+            for n, participant in enumerate(super().get_participants(namespace, room), start=1):
+                yield participant
+                if every and n % every == 0:
+                    if not started:
+                        started = True
+                        self._fanout_started()
+                    self.server.sleep(0)
+        finally:
+            if started:
+                self._fanout_ended()
+
+    def _fanout_started(self) -> None:
+        if self._fanout_done is None:
+            self._fanout_done = self.server.eio.create_event()
+        self._fanouts += 1
+        self._fanout_done.clear()
+
+    def _fanout_ended(self) -> None:
+        self._fanouts -= 1
+        if self._fanouts <= 0:
+            self._fanouts = 0
+            self._fanout_done.set()
+
+    def after_fanout(self, timeout: float = 2.0) -> None:
+        """Wait (without holding up the process) while a big room's fan-out is under way.
+
+        Phones' answers call this once they are timed: the slices of a question's
+        fan-out then leave room for staff (a desk's scan, the host) but not for
+        the answers of the phones served first, which would delay the last
+        phones' question (the fan-out's fairness). ``timeout`` bounds the wait.
+        """
+        done = self._fanout_done
+        if self._fanouts and done is not None:
+            done.wait(timeout)
+
+
+#: the event name that carries a batch of per-room emits through the message queue
+EACH = "festival:each"
+
+
+class Manager(SlicedFanOut, IndexedRooms, socketio.Manager):
     """The manager of a hub without a message queue."""
 
+    def emit_each(self, event: str, items, namespace: str) -> None:
+        """Emit ``event`` with its own data to each room of ``items`` ([(room, data)])."""
+        _emit_locally(self, socketio.Manager, event, items, namespace)
 
-class RedisManager(IndexedRooms, socketio.RedisManager):
-    """The manager of a hub or edge node sharing a Redis message queue."""
+
+def _emit_locally(manager, base, event: str, items, namespace: str) -> None:
+    """Each (room, data) to the sockets of this process only, yielding every slice."""
+    every = manager.fanout_slice
+    for n, (room, data) in enumerate(items, start=1):
+        base.emit(manager, event, data, namespace=namespace, room=room)
+        if every and n % every == 0:
+            manager.server.sleep(0)
 
 
-def manager_for(message_queue: str | None, channel: str):
+class RedisManager(SlicedFanOut, IndexedRooms, socketio.RedisManager):
+    """The manager of a hub or edge node sharing a Redis message queue.
+
+    Two savings over the library's, with ``festival serve --workers``
+    (kiosk/ops/workers.py) where every process hears every message:
+
+    - an emit to a socket of this process (its own room: the snapshot a
+      phone gets on connect) is delivered here without a trip through Redis
+      that every other process would decode and drop;
+    - :meth:`emit_each` (each phone its own result at a reveal) publishes
+      one message for all the players, not one per player: the hub's clock
+      made 2,000 publishes per reveal, and every phone process decoded
+      2,000 messages.
+    """
+
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        room = to or room
+        namespace = namespace or "/"
+        if callback is None and not kwargs.get("ignore_queue") and isinstance(room, str) \
+                and self.is_connected(room, namespace):
+            return socketio.Manager.emit(self, event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+        return super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback,
+                            **kwargs)
+
+    def emit_each(self, event: str, items, namespace: str) -> None:
+        """Emit ``event`` with its own data to each room of ``items`` ([(room, data)]), on every process."""
+        items = [[room, data] for room, data in items]
+        message = {"method": "emit", "event": EACH, "data": [event, items], "binary": False,
+                   "namespace": namespace, "room": None, "skip_sid": None, "callback": None,
+                   "host_id": self.host_id}
+        self._handle_emit(message)
+        self._publish(message)
+
+    def _handle_emit(self, message):
+        if message.get("event") == EACH:
+            event, items = message["data"]
+            _emit_locally(self, socketio.Manager, event, items, message.get("namespace") or "/")
+            return None
+        return super()._handle_emit(message)
+
+
+def manager_for(message_queue: str | None, channel: str, fanout_slice: int = FANOUT_SLICE):
     """The client manager for ``message_queue`` (None: this process alone).
 
     Returns None for a queue other than Redis, so Flask-SocketIO picks its
     own (unindexed) manager as before.
     """
     if not message_queue:
-        return Manager()
-    if message_queue.startswith(("redis://", "rediss://")):
-        return RedisManager(message_queue, channel=channel, write_only=False)
-    return None
+        manager = Manager()
+    elif message_queue.startswith(("redis://", "rediss://")):
+        manager = RedisManager(message_queue, channel=channel, write_only=False)
+    else:
+        return None
+    manager.fanout_slice = fanout_slice
+    return manager

@@ -26,6 +26,8 @@ attendee_registered = _signals.signal("attendee-registered")
 reward_changed = _signals.signal("reward-changed")
 #: game_id= — a live game ended (results, histories and quiz stats change)
 game_ended = _signals.signal("game-ended")
+#: hub= — a national hub imported a hub's newer outcomes bundle (the national board changes)
+outcomes_imported = _signals.signal("outcomes-imported")
 
 
 def announce(db, signal, **kwargs) -> None:

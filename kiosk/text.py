@@ -92,3 +92,19 @@ def given_name(full_name: str | None) -> str:
     """Vietnamese people are addressed by their given name: the last word."""
     parts = clean(full_name).split(" ")
     return parts[-1] if parts else ""
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_ooxml_escapes(text: str) -> str:
+    """A spreadsheet string with its ``_xHHHH_`` escapes decoded.
+
+    Office writes characters XML cannot carry (and some it could) as
+    ``_x000D_`` or ``_x1EC5_``; ``_x005F_`` is an escaped underscore, so
+    ``_x005F_x0041_`` stays the literal text ``_x0041_``. Control characters
+    that come out are left for :func:`clean` to turn into spaces.
+    """
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

@@ -13,7 +13,9 @@ from checkin.attendees import NewAttendee, create_attendee
 from kiosk import create_app, socketio
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db
+from kiosk.boards.publisher import get_publisher
 from kiosk.devices.service import create_device, pair_device
+from tests.support.clock import FakeClock
 from tests.support.http import ADMIN_PASSWORD, CHROMIUM, post_form
 
 
@@ -64,6 +66,9 @@ def app(tmp_path, migrated_template):
         "SECRET_KEY": "test-secret",
         "ASYNC_MODE": "threading",
         "SQLITE_SYNCHRONOUS": "NORMAL",
+        # The test client is "localhost" on a server that listens on loopback only: links
+        # for other devices stay on it (tests/kiosk/test_device_address.py changes this).
+        "LISTEN_HOST": "127.0.0.1",
     })
     yield app
 
@@ -175,6 +180,14 @@ def socket_client(app):
 
 
 # --- real server and browser -------------------------------------------------
+
+@pytest.fixture
+def publisher(app):
+    """This app's board publisher on a clock the test moves (``publisher.clock.t += 1``)."""
+    pub = get_publisher(app)
+    pub.clock = FakeClock()
+    return pub
+
 
 @pytest.fixture
 def live_hub(tmp_path, migrated_template):

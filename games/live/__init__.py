@@ -3,8 +3,9 @@ connection pool (``db``), the ``/play``, ``/host`` and ``/gamescreen``
 namespaces and the game clock (``sockets``), and the pages (``views``)."""
 from __future__ import annotations
 
-from . import views
+from . import board, views
 
 
 def init_app(app) -> None:
     views.init_app(app)  # /host, /host/screen/<id>, /play, sockets, the clock
+    board.init_app(app)  # the stage board game:<id>

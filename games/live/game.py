@@ -19,6 +19,7 @@ import secrets
 
 from kiosk import nicknames
 from kiosk.auth import hash_secret
+from kiosk.capacity import DEFAULT_PLAYERS
 from kiosk.audit import audit
 from kiosk.db import transaction
 from kiosk.errors import NotFound, ServiceError
@@ -38,7 +39,7 @@ ANSWER_ALLOWANCE_S = 0.3
 DEFAULT_TIME_LIMIT = 20
 TIME_LIMIT_RANGE = (5, 120)
 QUESTION_COUNT_RANGE = (1, 30)
-MAX_PLAYERS = 3000
+MAX_PLAYERS = DEFAULT_PLAYERS  # GAME_MAX_PLAYERS unset (kiosk/capacity.py)
 CODE_ATTEMPTS = 50
 OPEN_STATES = ("lobby", "question", "paused", "reveal")
 
@@ -346,7 +347,8 @@ def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
         correct = questions.check_answer(q, picked)
         limit_ms = gq["time_limit"] * 1000
         elapsed_ms = min(limit_ms, max(0, round((now - game["question_started_at"]) * 1000)))
-        points = scoring.answer_points(game["mode"], correct, elapsed_ms, limit_ms,
+        share = scoring.credit(q["correct"], picked)  # partial credit on multi-answer questions
+        points = scoring.answer_points(game["mode"], share, elapsed_ms, limit_ms,
                                        player["streak"], bool(game["streak_bonus"]))
         db.execute(
             "INSERT INTO game_answers (game_id, player_id, idx, choice, correct, points, elapsed_ms, "
@@ -407,12 +409,14 @@ def close_question(db, game_id: int, now: float, idx: int | None = None, scored:
 
 
 def _apply_scores(db, game_id: int, idx: int) -> None:
-    """Add each correct answer's points; a wrong or missing answer breaks the streak."""
+    """Add each answer's points (partial credit included); only a fully correct answer
+    counts as correct (streak, accuracy, time); anything else breaks the streak."""
     db.execute(
-        "UPDATE players SET score = players.score + a.points, streak = players.streak + 1, "
-        "correct_count = players.correct_count + 1, total_time_ms = players.total_time_ms + a.elapsed_ms, "
+        "UPDATE players SET score = players.score + a.points, streak = players.streak + a.correct, "
+        "correct_count = players.correct_count + a.correct, "
+        "total_time_ms = players.total_time_ms + a.correct * a.elapsed_ms, "
         "reached_at = a.answered_at FROM game_answers a "
-        "WHERE a.player_id = players.id AND a.game_id = ? AND a.idx = ? AND a.correct = 1",
+        "WHERE a.player_id = players.id AND a.game_id = ? AND a.idx = ? AND a.points > 0",
         [game_id, idx])
     db.execute(
         "UPDATE players SET streak = 0 WHERE game_id = ? AND streak > 0 AND id NOT IN "

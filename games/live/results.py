@@ -135,7 +135,21 @@ def answer_rows(db):
                choice, a["correct"], a["points"], a["elapsed_ms"], when(a["answered_at"])]
 
 
+# The Excel files' headers (kiosk.exports.LABELS has the common ones).
+LABELS = {
+    "title": ("Tên trò chơi", "Title"), "code": ("Mã tham gia", "Join code"), "mode": ("Chế độ", "Mode"),
+    "state": ("Trạng thái", "State"), "questions": ("Số câu hỏi", "Questions"), "host": ("Người dẫn", "Host"),
+    "started_utc": ("Lúc bắt đầu", "Started at"), "ended_utc": ("Lúc kết thúc", "Ended at"),
+    "players": ("Số người chơi", "Players"), "answers": ("Số câu trả lời", "Answers"),
+    "accuracy_percent": ("Tỉ lệ đúng (%)", "Correct (%)"), "first": ("Hạng nhất", "First"),
+    "second": ("Hạng nhì", "Second"), "third": ("Hạng ba", "Third"), "hidden": ("Bị ẩn", "Hidden"),
+    "removed": ("Bị loại", "Removed"), "score": ("Điểm số", "Score"), "correct_answers": ("Số câu đúng", "Correct answers"),
+    "rank": ("Hạng", "Rank"), "joined_utc": ("Lúc tham gia", "Joined at"), "elapsed_ms": ("Thời gian trả lời (ms)", "Answer time (ms)"),
+    "answered_utc": ("Lúc trả lời", "Answered at"),
+}
+
+
 def init_app(app) -> None:
-    register_export("games", "Trò chơi trực tiếp (bục vinh quang)", "Live games (podium)", games_rows)
-    register_export("game-players", "Người chơi trò chơi trực tiếp", "Live game players", player_rows)
-    register_export("game-answers", "Câu trả lời trò chơi trực tiếp", "Live game answers", answer_rows)
+    register_export("games", "Trò chơi trực tiếp (bục vinh quang)", "Live games (podium)", games_rows, LABELS)
+    register_export("game-players", "Người chơi trò chơi trực tiếp", "Live game players", player_rows, LABELS)
+    register_export("game-answers", "Câu trả lời trò chơi trực tiếp", "Live game answers", answer_rows, LABELS)

@@ -24,6 +24,7 @@ from kiosk import realtime
 from kiosk.realtime import Coalescer, StaffNamespace, error_payload, refuse, socketio
 
 from games.live import game as live
+from games.live import board
 from games.live import db as live_db
 from games.live.answers import Answer, AnswerQueue, write_chunk
 from games import scoring
@@ -77,12 +78,14 @@ def push_reveal(summary: dict) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("rv", screen_reveal(summary), namespace=namespace, to=room(summary["game"]["id"]))
     base = {"i": summary["i"], "c": summary["correct"], "sk": int(summary["skipped"])}
+    board.changed(summary["game"]["id"])  # new scores and ranks
     _to_each_player("rv", base, summary["results"])
 
 
 def push_end(result: dict) -> None:
     """The podium to screen and host; each phone its own final standing with the podium."""
     gid = result["game"]["id"]
+    board.changed(gid)
     for namespace in (SCREEN, HOST):
         socketio.emit("end", {"g": gid, "pod": result["podium"], "n": len(result["results"])},
                       namespace=namespace, to=room(gid))
@@ -94,9 +97,15 @@ def _to_each_player(event: str, base: dict, results: dict) -> None:
 
     Yields first, so the stage's message (queued just before) is written out
     before the long loop, and then every YIELD_EVERY emits: under eventlet an
-    emit only queues, and nothing else runs until the loop yields.
+    emit only queues, and nothing else runs until the loop yields. The
+    festival's managers do the loop themselves (kiosk/rooms.py ``emit_each``:
+    one message through the queue for all players, the same yields).
     """
     socketio.sleep(0)
+    manager = socketio.server.manager if socketio.server is not None else None
+    if hasattr(manager, "emit_each"):  # one message through the queue for all players (kiosk/rooms.py)
+        manager.emit_each(event, ((player_room(pid), {**base, **own}) for pid, own in results.items()), PLAY)
+        return
     for n, (player_id, own) in enumerate(results.items(), start=1):
         socketio.emit(event, {**base, **own}, namespace=PLAY, to=player_room(player_id))
         if n % YIELD_EVERY == 0:
@@ -169,6 +178,8 @@ def player_cap() -> int:
 def _send_counts(payload, game_id) -> None:
     for namespace in (SCREEN, HOST):
         socketio.emit("live", payload, namespace=namespace, to=room(game_id))
+    # Joins, removals, hidden names: the stage board game:<id> follows (sent outside the app context).
+    board.changed(game_id, live_counters.app)
 
 
 #: at most one pending ``live`` push per game; bursts merge into it
@@ -340,7 +351,11 @@ class PlayNamespace(realtime.LeanNamespace):
 
 
 def submit_answer(app, answer: Answer) -> dict:
-    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack."""
+    """Store ``answer`` (queued with others under eventlet, alone otherwise); returns its ack.
+
+    Timed already: it waits while a question's fan-out is under way (kiosk/rooms.py).
+    """
+    getattr(getattr(socketio.server, "manager", None), "after_fanout", lambda: None)()
     queue = app.extensions.get("live_answers")
     if queue is not None:
         return queue.submit(answer)

@@ -7,12 +7,18 @@ holder's way in (``/b/<token>/play``). Game control itself runs over the
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
+from kiosk import phones
 from kiosk.assets import render_shared
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
+from kiosk.i18n import both
+from kiosk.network import device_base_url
+from kiosk.realtime import socketio
 from kiosk.security import csrf_exempt, rate_limit
 
 from games.live import db as live_db
@@ -27,16 +33,29 @@ bp = Blueprint("games", __name__)
 JOIN_LIMIT_PER_MINUTE = 60
 
 
-def _join_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return f"{base.rstrip('/')}/play?code={code}"
+def _join_url(game) -> str:
+    """The join address a phone opens: the hub's address for other devices
+    (kiosk/network.py) and, with ``--workers``, the port of a phone process, so the
+    crowd's page loads and joins stay off the staff's hub (kiosk/phones.py).
+    ``PUBLIC_URL``, when set, is taken as it is."""
+    config = current_app.config
+    base = device_base_url()[0]
+    if not config.get("PUBLIC_URL"):
+        parts = urlsplit(base)
+        base = phones.socket_address(config, parts.scheme, parts.netloc, game["id"]) or base
+    return f"{base}{url_for('games.play_page', code=game['code'])}"
 
 
 def _joined(result: dict) -> dict:
+    """The join answer; ``sock``: where the phone opens its socket (``festival serve --workers``)."""
     player, game = result["player"], result["game"]
-    return {"ok": True, "token": result["token"],
-            "player": {"id": player["id"], "no": player["num"], "nick": player["nickname"]},
-            "game": {"id": game["id"], "title": game["title"], "code": game["code"]}}
+    answer = {"ok": True, "token": result["token"],
+              "player": {"id": player["id"], "no": player["num"], "nick": player["nickname"]},
+              "game": {"id": game["id"], "title": game["title"], "code": game["code"]}}
+    sock = phones.socket_address(current_app.config, request.scheme, request.host, player["id"])
+    if sock:
+        answer["sock"] = sock
+    return answer
 
 
 @bp.before_app_request
@@ -68,13 +87,32 @@ def create_game():
     game = live.create_game(get_db(), bank=bank, count=data.get("count"), mode=data.get("mode", "speed"),
                             streak=streak, host=current_principal().actor, now=clock(),
                             time_limit=limit)
-    return jsonify({"ok": True, "game": _game_json(game)}), 201
+    answer = {"ok": True, "game": _game_json(game), "cap": player_cap()}
+    notice = _capacity_notice(answer["cap"])
+    if notice:
+        answer["notice"] = notice
+    return jsonify(answer), 201
+
+
+def _capacity_notice(cap: int) -> dict | None:
+    """{vi, en} for the host when this process cannot take a full game now (other games'
+    phones hold its sockets, kiosk/admission.py); None when it can, or when the phones'
+    sockets are on phone processes (``--workers``), each of which holds a whole game."""
+    admission = getattr(socketio.server, "festival_admission", None)
+    if admission is None or phones.phone_ports(current_app.config):
+        return None
+    free = admission.max_open - admission.total
+    if free >= cap:
+        return None
+    return both("Only %(free)s more phones can connect now (%(open)s connections are open); a game takes up "
+                "to %(cap)s players. End the other games first, or raise FESTIVAL_GAME_MAX_PLAYERS and restart.",
+                free=max(free, 0), open=admission.total, cap=cap)
 
 
 def _game_json(game: dict) -> dict:
     return {"id": game["id"], "code": game["code"], "title": game["title"], "mode": game["mode"],
             "streak": bool(game["streak_bonus"]), "state": game["state"], "n": game["question_count"],
-            "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game["code"])}
+            "screen_url": url_for("games.screen_page", game_id=game["id"]), "join_url": _join_url(game)}
 
 
 @bp.route("/host/api/games/<id:game_id>/players")
@@ -98,7 +136,7 @@ def players(game_id: int):
 def screen_page(game_id: int):
     """The big screen of one game: join code and QR, questions, spread, top 5, podium."""
     game = live.get_game(get_db(), game_id)
-    return render_template("games/screen.html", game=game, join_url=_join_url(game["code"]))
+    return render_template("games/screen.html", game=game, join_url=_join_url(game))
 
 
 # -------------------------------------------------------------------- players

@@ -44,5 +44,13 @@ def _numbers(choice_json: str) -> str:
         return ""
 
 
+# The Excel file's headers (kiosk.exports.LABELS has the common ones).
+LABELS = {
+    "round_id": ("Mã lượt chơi", "Round ID"), "bank": ("Bộ câu hỏi", "Question bank"),
+    "scored_round": ("Lượt tính điểm", "Scored round"), "choice_text": ("Đáp án đã chọn", "Answer chosen"),
+    "answered_at_utc": ("Lúc trả lời", "Answered at"),
+}
+
+
 def init_app(app) -> None:
-    register_export("quiz-answers", "Câu trả lời quiz tự chơi", "Self-paced quiz answers", answer_rows)
+    register_export("quiz-answers", "Câu trả lời quiz tự chơi", "Self-paced quiz answers", answer_rows, LABELS)

@@ -10,7 +10,8 @@ Rules:
   a child who walks away mid-round does not lose the scored attempt.
 - Each question is answered once. Answers are idempotent on the client's
   id: a retry gets the stored feedback back with ``replayed: true``.
-- Points: POINTS_PER_CORRECT (20) per correct answer in a scored round,
+- Points: POINTS_PER_CORRECT (20) per correct answer in a scored round, a
+  share of it for a partly right multi-answer one (games.scoring.credit),
   through ``kiosk.points.award(source="quiz", reference="round:<id>:<idx>")``.
   ``quiz_rounds.score`` counts correct answers (replays included); points
   live in ``quiz_answers.points`` and the ledger.
@@ -26,6 +27,7 @@ from kiosk.errors import NotFound, ServiceError
 from kiosk.points import award, total_points
 from kiosk.validation import is_int
 
+from games import scoring  # credit and ticks: one rule for live games and rounds
 from games.quiz.questions import (DEFAULT_BANK, check_answer, explain, get_questions, pick_questions,
                         public_question, validate_choice)
 
@@ -108,9 +110,13 @@ def _answers(db, rnd: dict, questions: list[dict]) -> list[dict]:
 
 
 def _feedback(q: dict, row) -> dict:
-    return {"index": row["idx"], "question_id": q["id"], "choice": json.loads(row["choice"]),
-            "correct": bool(row["correct"]), "correct_options": list(q["correct"]),
-            "points": row["points"], **explain(q)}
+    choice = json.loads(row["choice"])
+    feedback = {"index": row["idx"], "question_id": q["id"], "choice": choice,
+                "correct": bool(row["correct"]), "correct_options": list(q["correct"]),
+                "points": row["points"], **explain(q)}
+    if len(q["correct"]) > 1:  # "2 of 3 right"
+        feedback["right"] = [scoring.ticks(q["correct"], choice)[0], len(q["correct"])]
+    return feedback
 
 
 def _check_client_id(client_id) -> str:
@@ -150,7 +156,7 @@ def answer(db, round_id: int, question_index, choice, client_id, now: str | None
         q = get_questions(db, [rnd["question_ids"][question_index]])[0]
         picked = validate_choice(q, choice)
         correct = check_answer(q, picked)
-        points = POINTS_PER_CORRECT if correct and rnd["scored"] else 0
+        points = round(POINTS_PER_CORRECT * scoring.credit(q["correct"], picked)) if rnd["scored"] else 0
         stamp = now or utc_now()
         db.execute("INSERT INTO quiz_answers (round_id, idx, choice, correct, points, client_id, answered_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -31,6 +31,7 @@ DEFAULT_SIZE = 10
 MAX_SIZE = 50
 
 _sources: dict = {}
+_bare: set[str] = set()  # sources whose board is the bare name ("national"), no id
 
 
 # --- public names -------------------------------------------------------------
@@ -164,13 +165,21 @@ def group_board(db, settings: dict, by_class: bool) -> dict:
     return _finish("schools", "Bảng xếp hạng trường", "School leaderboard", rows, unit_vi, unit_en)
 
 
-def register_source(prefix: str, builder) -> None:
+def register_source(prefix: str, builder, bare: bool = False) -> None:
     """Let a feature serve boards ``<prefix>:<id>``: ``builder(db, int_id) -> payload | None``.
 
     The games feature registers ``"game"`` and calls ``mark_dirty("game:<id>")``
     after each change; the publisher coalesces and pushes to ``board:game:<id>``.
+    With ``bare`` the board is the name alone (``"national"``): ``builder(db, None)``.
     """
     _sources[prefix] = builder
+    if bare:
+        _bare.add(prefix)
+
+
+def is_bare_source(name: str) -> bool:
+    """Whether ``name`` is a board a feature registered without an id."""
+    return name in _bare
 
 
 def compute_board(db, board_id: str, secret: str | None = None) -> dict | None:
@@ -181,6 +190,8 @@ def compute_board(db, board_id: str, secret: str | None = None) -> dict | None:
         return overall_board(db, secret, settings)
     if board_id in ("schools", "classes"):
         return group_board(db, settings, board_id == "classes")
+    if board_id in _bare:
+        return _sources[board_id](db, None)
     prefix, _, ident = board_id.partition(":")
     if prefix == "zone" and ident.isascii() and ident.isdigit():
         return zone_board(db, secret, settings, int(ident))

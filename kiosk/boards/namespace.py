@@ -14,7 +14,7 @@ from .compute import compute_board
 from .publisher import NAMESPACE, get_publisher
 
 MAX_SUBSCRIPTIONS = 16
-BOARD_ID = re.compile(r"^(overall|schools|classes|[a-z]+:[0-9]{1,9})$")
+BOARD_ID = re.compile(r"^(overall|schools|classes|[a-z]{3,20}|[a-z]+:[0-9]{1,9})$")
 
 
 def parse_board_ids(data) -> list[str]:

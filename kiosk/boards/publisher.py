@@ -144,10 +144,11 @@ def get_publisher(app=None) -> BoardPublisher:
     return publisher
 
 
-def mark_dirty(*board_ids: str) -> None:
-    """For other features (games): these boards changed; push them soon."""
-    if has_app_context():
-        get_publisher().mark_dirty(*board_ids)
+def mark_dirty(*board_ids: str, app=None) -> None:
+    """For other features (games): these boards changed; push them soon. ``app``: the
+    app to mark them for outside an app context (a background push)."""
+    if app is not None or has_app_context():
+        get_publisher(app).mark_dirty(*board_ids)
 
 
 def connect_signals() -> None:

@@ -15,7 +15,8 @@ from kiosk.audit import audit
 from kiosk.auth import STAGE_COOKIE, current_principal, hash_secret, new_secret, role_required
 from kiosk.db import get_db, get_setting, now, set_setting, transaction
 from kiosk.errors import ServiceError
-from .compute import board_settings
+from kiosk.network import device_url
+from .compute import board_settings, is_bare_source
 from .namespace import kick_stage_link
 from kiosk.text import clean
 from kiosk.views import add_admin_link
@@ -23,7 +24,8 @@ from kiosk.views import add_admin_link
 bp = Blueprint("stage", __name__)
 
 DEFAULT_ROTATION = "overall:20,schools:15,zones:10"
-SLOT = re.compile(r"^(overall|schools|classes|zones|zone:\d{1,9}|game:\d{1,9}):(\d{1,4})$")
+SLOT = re.compile(r"^(overall|schools|classes|zones|zone:\d{1,9}|game:\d{1,9}|[a-z]{3,20}):(\d{1,4})$")
+FIXED = ("overall", "schools", "classes", "zones")
 MAX_SLOTS = 12
 
 
@@ -36,7 +38,8 @@ def parse_rotation(text: str) -> list[tuple[str, int]]:
     slots = []
     for part in (text or "").replace(" ", "").split(","):
         match = SLOT.match(part)
-        if not match or not 5 <= int(match.group(2)) <= 600:
+        if not match or not 5 <= int(match.group(2)) <= 600 or (
+                ":" not in match.group(1) and match.group(1) not in FIXED and not is_bare_source(match.group(1))):
             raise ServiceError("bad_rotation",
                                'The rotation must look like "overall:20,schools:15,zones:10" (5 to 600 seconds each).')
         slots.append((match.group(1), int(match.group(2))))
@@ -152,7 +155,7 @@ def admin_page():
             else:
                 link_id, token = create_stage_link(db, request.form.get("label", "")[:200],
                                                    current_principal().actor)
-                created = url_for("stage.open_link", token=token, _external=True)
+                created = device_url("stage.open_link", token=token)
         except ServiceError as exc:
             error = exc
     links = list(db.query("SELECT id, label, created_at, revoked_at FROM stage_links ORDER BY id DESC"))

@@ -9,6 +9,7 @@ from .service import (MAX_BATCH, ROLE_NAMES, create_device, create_devices, list
                       pairing_ttl, revoke_device, sheet_rows)
 from kiosk.errors import ServiceError
 from kiosk.i18n import both
+from kiosk.network import device_base_url, device_url
 from kiosk.realtime import kick_device
 
 bp = Blueprint("devices_admin", __name__, url_prefix="/admin")
@@ -32,10 +33,10 @@ def devices():
         except ServiceError as exc:
             error = exc
         else:
-            pairing = {"device_id": device_id, "url": url_for("devices.pair", code=code, _external=True)}
+            pairing = {"device_id": device_id, "url": _pair_link(code)}
     zones = list(db.query("SELECT id, name_vi, name_en FROM zones WHERE active ORDER BY sort, id"))
     return render_template("admin/devices.html", devices=list_devices(db), zones=zones,
-                           pairing=pairing, error=error), (error.status if error else 200)
+                           pairing=pairing, error=error, hub=_hub_address()), (error.status if error else 200)
 
 
 @bp.route("/devices/<id:device_id>/revoke", methods=["POST"])
@@ -51,10 +52,16 @@ def revoke(device_id: int):
 def repair(device_id: int):
     db = get_db()
     code = new_pairing_code(db, device_id, current_principal().actor)
-    pairing = {"device_id": device_id, "url": url_for("devices.pair", code=code, _external=True)}
+    pairing = {"device_id": device_id, "url": _pair_link(code)}
     zones = list(db.query("SELECT id, name_vi, name_en FROM zones WHERE active ORDER BY sort, id"))
     return render_template("admin/devices.html", devices=list_devices(db), zones=zones,
-                           pairing=pairing, error=None)
+                           pairing=pairing, error=None, hub=_hub_address())
+
+
+def _hub_address() -> dict:
+    """The address devices open, and whether it works only on this laptop (the page says so)."""
+    base, loopback = device_base_url()
+    return {"url": base, "loopback": loopback}
 
 
 def local_expiry(stamp: str) -> str:
@@ -83,7 +90,7 @@ def render_sheet(db, created: list[tuple[int, str]], link, ttl_s: int) -> str:
 
 
 def _pair_link(code: str) -> str:
-    return url_for("devices.pair", code=code, _external=True)
+    return device_url("devices.pair", code=code)
 
 
 @bp.route("/devices/sheet", methods=["POST"])

@@ -12,7 +12,7 @@ from kiosk.auth import ROLES
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
-from kiosk.network import lan_addresses
+from kiosk.network import device_base_url
 
 from .admin import local_expiry, render_sheet, validity_text
 from .service import MAX_BATCH, MAX_VALID_HOURS, create_devices, find_zone, list_devices, pairing_ttl
@@ -26,12 +26,13 @@ def _fail(exc: ServiceError) -> click.ClickException:
 
 
 def default_base_url() -> str:
-    """PUBLIC_URL, else this laptop's first LAN address on the serve port."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    addresses = lan_addresses()
-    return f"http://{addresses[0] if addresses else '127.0.0.1'}:8000"
+    """PUBLIC_URL, else this laptop's first LAN address on the serve port (kiosk/network.py)."""
+    base, loopback = device_base_url()
+    if loopback:
+        click.echo("Cảnh báo: máy này không có địa chỉ mạng, thiết bị khác không mở được liên kết; "
+                   "dùng --base-url hoặc PUBLIC_URL. / Warning: this laptop has no network address, "
+                   "other devices cannot open these links; use --base-url or PUBLIC_URL.", err=True)
+    return base
 
 
 @click.group("devices")

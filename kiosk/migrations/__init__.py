@@ -17,3 +17,4 @@ from . import m11_security  # noqa: E402,F401
 from . import m12_outcomes  # noqa: E402,F401
 from . import m13_search_roles  # noqa: E402,F401
 from . import m14_desk_counters  # noqa: E402,F401
+from . import m15_national  # noqa: E402,F401

@@ -30,14 +30,25 @@ def redact_path(text: str | None) -> str | None:
     return _SECRET_QUERY.sub(r"\1" + REDACTED, _SECRET_SEGMENT.sub(r"\1" + REDACTED, text))
 
 
+# gunicorn 25 logs this at every worker start; the eventlet choice and the way off it
+# (--async-mode gevent) are documented (docs/operations.md), and a newcomer reads it as an error.
+EVENTLET_NOTICE = "The eventlet worker is DEPRECATED"
+
+
 def worth_logging(path: str, status: int) -> bool:
     """False for a static file served (2xx) or revalidated (304); errors are always logged."""
     return not (path.startswith("/static/") and (200 <= status < 300 or status == 304))
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger with the request line, path, query and referrer redacted, and
-    without the lines of static files served (:func:`worth_logging`)."""
+    """gunicorn's logger with the request line, path, query and referrer redacted, without
+    gunicorn's eventlet deprecation notice (:data:`EVENTLET_NOTICE`) and without the lines
+    of static files served (:func:`worth_logging`)."""
+
+    def warning(self, msg, *args, **kwargs):
+        if isinstance(msg, str) and msg.startswith(EVENTLET_NOTICE):
+            return None
+        return super().warning(msg, *args, **kwargs)
 
     def access(self, resp, req, environ, request_time):
         status = getattr(resp, "status_code", None)

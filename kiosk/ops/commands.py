@@ -29,6 +29,7 @@ from kiosk.ops import node  # called as node.x: tests stand in for apply_environ
 from kiosk.ops.purge import aggregates, purge_personal_data, withdraw_attendee
 from kiosk.ops.replication import ReplicationError, litestream_binary, parse_replica_url, restore_replica
 from kiosk.ops import serving  # called as serving.x: tests stand in for exec_gunicorn
+from kiosk.ops import workers as workers_mod  # called as workers_mod.x: tests stand in for supervise
 
 
 def cli_actor() -> str:
@@ -169,17 +170,32 @@ def node_command(hub_db, message_queue, host, port, instance, use_https, async_m
               help="Serve HTTPS with a local certificate (kiosk cameras need it on the LAN).")
 @click.option("--message-queue", default=None, metavar="redis://HOST:PORT/N",
               help="Join a Redis message queue so edge nodes ('festival node') reach the same clients.")
+@click.option("--workers", default="1", show_default=True, metavar="N|auto",
+              help="Processes: the hub for staff plus N-1 for the phones' sockets on the next ports "
+                   "(auto: one per core). Starts a private Redis unless --message-queue is given.")
 @click.option("--replicate", "replica_url", default=None, metavar="URL",
               help="Stream the festival file to a replica with Litestream: file:///folder or "
                    "sftp://user@host/path (default: the REPLICA_URL setting).")
 @click.option("--standby", "standby_urls", multiple=True, metavar="URL",
               help="Address of the standby laptop (http://192.168.1.11:8000); devices fail over to it. Repeatable.")
-def serve_command(host, port, db_path, async_mode, use_https, message_queue, replica_url, standby_urls):
-    """Serve the hub with gunicorn and one async worker."""
+@click.option("--national", "national_url", default=None, metavar="URL",
+              help="Push this hub's outcomes bundle to the national hub at URL when online (https:// on the internet).")
+@click.option("--national-code", default=None, metavar="CODE",
+              help="The national hub's one-time pairing code (first push only; or `festival outcomes trust` there).")
+def serve_command(host, port, db_path, async_mode, use_https, message_queue, workers, replica_url, standby_urls,
+                  national_url, national_code):
+    """Serve the hub with gunicorn and one async worker (and phone processes with --workers)."""
+    count = workers_mod.worker_count(workers)
     use_database(db_path)
     _replication_environment(replica_url, standby_urls)
+    if national_url:
+        if not national_url.startswith(("http://", "https://")):
+            raise click.UsageError(f"--national takes an http:// or https:// address, not {national_url!r}.")
+        os.environ["FESTIVAL_NATIONAL_URL"] = national_url
+        if national_code:
+            os.environ["FESTIVAL_NATIONAL_PAIRING_CODE"] = national_code
     app = create_app()  # runs pending migrations once, before the worker starts
-    _serve(app, host, port, async_mode, use_https, message_queue)
+    _serve(app, host, port, async_mode, use_https, message_queue, count)
 
 
 def _replication_environment(replica_url: str | None, standby_urls) -> None:
@@ -198,8 +214,9 @@ def _replication_environment(replica_url: str | None, standby_urls) -> None:
         os.environ["FESTIVAL_STANDBY_URLS"] = json.dumps([url.rstrip("/") for url in standby_urls])
 
 
-def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
-    """Start gunicorn for ``app``'s festival (replaces this process)."""
+def _serve(app, host, port, async_mode, use_https, message_queue, workers: int = 1) -> None:
+    """Start gunicorn for ``app``'s festival (replaces this process); with ``workers`` > 1,
+    the hub and the phone processes under this one (kiosk/ops/workers.py)."""
     if app.config.get("REPLICA_URL"):
         try:
             click.echo(f"  replicating continuously to {parse_replica_url(app.config['REPLICA_URL']).shown}")
@@ -207,9 +224,13 @@ def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
             raise click.ClickException(str(exc)) from None
     mode = async_mode or app.config["ASYNC_MODE"]
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
+    ports, private = workers_mod.phone_ports(port, workers), []
     try:
         if message_queue:
             node.ping_message_queue(message_queue)
+        elif ports:
+            redis_server, message_queue = workers_mod.start_redis(node.ping_message_queue)
+            private.append(redis_server)
         node.apply_environment(node.hub_environment(message_queue))
     except (ValueError, ConnectionError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -219,7 +240,19 @@ def _serve(app, host, port, async_mode, use_https, message_queue) -> None:
         serving.print_tls_help(app.instance_path, host, port)
         # Over HTTPS the staff session cookie must never travel in clear text.
         os.environ["FESTIVAL_SESSION_COOKIE_SECURE"] = "true"
-    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, extra=extra))
+    allowed = serving.announce_capacity(app.config, workers)
+    if not ports:
+        serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, allowed.worker_connections, extra=extra))
+        return
+    click.echo(f"  Nhân viên ở cổng {port}; socket của điện thoại ở cổng {', '.join(map(str, ports))} "
+               f"({len(ports)} tiến trình, hàng đợi {message_queue})")
+    click.echo(f"  Staff on port {port}; phones' sockets on port(s) {', '.join(map(str, ports))} "
+               f"({len(ports)} process{'es' if len(ports) > 1 else ''}, queue {message_queue})")
+    envs = workers_mod.environments(port, ports, message_queue, str(Path(app.config["DATABASE"]).resolve()),
+                                    app.instance_path)
+    commands = [(serving.gunicorn_argv(host, p, mode, allowed.worker_connections, extra=extra), env)
+                for p, env in zip([port, *ports], envs)]
+    raise SystemExit(workers_mod.supervise(commands, private))
 
 
 @click.command("takeover")

@@ -7,8 +7,10 @@ a traceback per patched object. So this file imports nothing of the project
 at load time.
 
 - eventlet's 8-line deprecation banner (printed when the worker class imports
-  eventlet) is silenced, as the CLI does for its own process: the choice of
-  eventlet and the way off it (``--async-mode gevent``) are documented;
+  eventlet) and cryptography's DSA deprecation (dnspython, through eventlet)
+  are silenced, as the CLI does for its own process: the choice of eventlet
+  and the way off it (``--async-mode gevent``) are documented (gunicorn's own
+  eventlet notice is dropped by kiosk.ops.accesslog.RedactingLogger);
 - with the eventlet worker, eventlet patches the standard library here, first;
 - once the worker has loaded the app, its WSGI errors stream drops eventlet's
   "socket shutdown error: [Errno 9] Bad file descriptor" (a browser that went
@@ -17,7 +19,11 @@ at load time.
 import sys
 import warnings
 
+from cryptography.utils import CryptographyDeprecationWarning
+
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+# cryptography 51 deprecates DSA; dnspython, imported by eventlet, touches its DSA classes.
+warnings.filterwarnings("ignore", message=r"(?s).*\bDSA\b", category=CryptographyDeprecationWarning)
 
 
 def _worker_class(argv: list[str]) -> str | None:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import resource
 import sys
 from pathlib import Path
 
 import click
 
+from kiosk import capacity
 from kiosk.network import lan_addresses
 from kiosk.ops.tls import ca_cert_path, ensure_certificates, fingerprint
 
@@ -54,26 +54,39 @@ class QuietClosedSockets:
 
 def raise_open_file_limit(wanted: int = 65536) -> int:
     """Each websocket is a file descriptor: 2,000 phones need more than the usual 1,024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
-    if soft < target:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    return soft
+    return capacity.open_file_limit(wanted)
+
+
+def announce_capacity(config, processes: int = 1) -> capacity.Capacity:
+    """What this hub allows, from GAME_MAX_PLAYERS (kiosk/capacity.py), said in one
+    line each in Vietnamese and English; a ClickException, saying what to do, when
+    a full game could not be served (an inconsistent setting, too few open files)."""
+    try:
+        allowed = capacity.derive(config)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    limit = raise_open_file_limit(max(65536, allowed.open_files))
+    found = capacity.problems(allowed, limit)
+    if found:
+        raise click.ClickException("A full game could not be served as configured: " + " ".join(found))
+    for line in allowed.lines(limit, processes):
+        click.echo(line)
+    return allowed
 
 
 def gunicorn_argv(host: str, port: int, async_mode: str = "eventlet", connections: int = 4000,
                   extra: list[str] | None = None) -> list[str]:
     """The gunicorn command line for one hub worker.
 
-    ``--worker-connections`` defaults to 1,000, past which clients wait in the
-    accept backlog with nothing logged; ``--graceful-timeout 2`` stops a hub
+    ``--worker-connections`` (gunicorn's default 1,000) is past which clients
+    wait in the accept backlog with nothing logged: ``festival serve`` gives
+    the figure derived from GAME_MAX_PLAYERS (kiosk/capacity.py); ``--graceful-timeout 2`` stops a hub
     with open websockets in 2 s instead of 30. ``--no-control-socket``:
     gunicorn 25's control socket is one per machine, shared by the hub, an
     edge node or a standby started there; nothing here uses it.
     """
     argv = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", WORKER_CLASSES[async_mode],
-            "--bind", f"{host}:{port}", "--no-control-socket", "--worker-connections", str(connections),
+            "--bind", f"{host}:{port}", "--env", f"FESTIVAL_LISTEN_HOST={host}", "--no-control-socket", "--worker-connections", str(connections),
             "--graceful-timeout", "2", "--timeout", "120", "--access-logfile", "-",
             # badge tokens, pairing codes and stage links are in URLs: logged as "…"
             "--logger-class", "kiosk.ops.accesslog.RedactingLogger"]
@@ -111,5 +124,7 @@ def exec_gunicorn(argv: list[str]) -> None:
     raise_open_file_limit()
     # A served hub tunes its garbage collector (kiosk/gctune.py); tests' apps never do.
     os.environ.setdefault("FESTIVAL_GC_TUNE", "1")
+    # The worker knows it serves (background tasks such as the national push start only then).
+    os.environ["FESTIVAL_SERVED"] = "1"
     sys.stdout.flush()
     os.execv(argv[0], argv)

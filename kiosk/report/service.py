@@ -34,9 +34,9 @@ def _by(facts, fact: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def build(db, utc_offset_hours: int = DEFAULT_UTC_OFFSET_HOURS) -> dict:
-    """Everything the report shows, as plain data."""
-    facts = read(db)
+def build(db, utc_offset_hours: int = DEFAULT_UTC_OFFSET_HOURS, facts=None) -> dict:
+    """Everything the report shows, as plain data (from ``facts``, read now when not given)."""
+    facts = read(db) if facts is None else facts
     ages = _by(facts, "age")
     registered = sum(v.get("registered", 0) for v in ages.values())
     checked_in = sum(v.get("checked_in", 0) for v in ages.values())
@@ -156,13 +156,12 @@ def _learning(db, facts, mode: str) -> dict:
         correct, wrong = counts.get("correct", 0), counts.get("wrong", 0)
         wrongs = sorted(((v, k[len("choice:"):]) for k, v in counts.items() if k.startswith("choice:")),
                         key=lambda p: (-p[0], p[1]))
-        common = None
-        if wrongs:
-            common = {**_option_text(q, wrongs[0][1]), "count": wrongs[0][0]}
+        wrong_answers = [{**_option_text(q, choice), "choice": choice, "count": count} for count, choice in wrongs]
+        common = dict(wrong_answers[0]) if wrong_answers else None
         topic = q.get("topic") or ""
         rows.append({"id": qid, "prompt": q.get("prompt") or {"vi": qid, "en": qid}, "topic": topic,
                      "answers": correct + wrong, "correct": correct, "rate": _rate(correct, correct + wrong),
-                     "common_wrong": common})
+                     "common_wrong": common, "wrong_answers": wrong_answers})
         t = topics.setdefault(topic, {"topic": topic, "answers": 0, "correct": 0,
                                       **topic_names.get(topic, {"vi": topic, "en": topic})})
         t["answers"] += correct + wrong

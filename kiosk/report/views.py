@@ -52,13 +52,27 @@ def page():
     return html
 
 
+def register_variant(app, flag: str, render) -> None:
+    """Let a feature add ``festival report --<flag>``: ``render(db) -> standalone HTML``
+    (the national feature registers ``national``)."""
+    app.extensions.setdefault("festival_report_variants", {})[flag] = render
+
+
 @click.command("report")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="report.html",
               show_default=True, help="The HTML file to write.")
+@click.option("--national", is_flag=True, help="The national report: every imported hub's outcomes merged.")
 @with_appcontext
-def report_command(output):
+def report_command(output, national):
     """Write the impact report as one self-contained HTML file (prints on A4)."""
     db = get_db()
+    if national:
+        render = current_app.extensions.get("festival_report_variants", {}).get("national")
+        if render is None:
+            raise click.ClickException("Không có báo cáo toàn quốc / no national report in this install")
+        Path(output).write_text(render(db), encoding="utf-8")
+        click.echo(f"Đã ghi / written: {output}", err=True)
+        return
     Path(output).write_text(render_report(db, standalone=True), encoding="utf-8")
     with transaction(db):
         audit(db, "cli:report", "report.export", None, None)

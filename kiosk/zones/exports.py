@@ -33,6 +33,17 @@ def reward_rows(db):
                r["claimed_by"] or ""]
 
 
+# The Excel files' headers (kiosk.exports.LABELS has the common ones).
+LABELS = {
+    "visit_id": ("Mã lượt ghé", "Visit ID"), "zone": ("Khu (mã)", "Zone (slug)"), "zone_vi": ("Khu", "Zone (Vietnamese)"),
+    "zone_en": ("Khu (tiếng Anh)", "Zone"), "scan_id": ("Mã lượt quét", "Scan ID"),
+    "reward_id": ("Mã phần thưởng", "Reward ID"), "rule_vi": ("Điều kiện", "Rule (Vietnamese)"),
+    "rule_en": ("Điều kiện (tiếng Anh)", "Rule"), "reward_vi": ("Phần thưởng", "Reward (Vietnamese)"),
+    "reward_en": ("Phần thưởng (tiếng Anh)", "Reward"), "unlocked_at_utc": ("Lúc đạt", "Unlocked at"),
+    "claimed_at_utc": ("Lúc nhận", "Collected at"), "claimed_by": ("Người trao", "Handed out by"),
+}
+
+
 def init_app(app) -> None:
-    register_export("zone-visits", "Lượt ghé các khu", "Zone visits", visit_rows)
-    register_export("rewards", "Phần thưởng và lượt nhận", "Rewards and claims", reward_rows)
+    register_export("zone-visits", "Lượt ghé các khu", "Zone visits", visit_rows, LABELS)
+    register_export("rewards", "Phần thưởng và lượt nhận", "Rewards and claims", reward_rows, LABELS)

@@ -7,7 +7,10 @@ import {api, errorText, lang, pageTexts} from './common.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const texts = pageTexts('dash-texts');
 const locale = lang() === 'en' ? 'en-GB' : 'vi-VN';
-const COLOURS = ['#5b3cc4', '#ff7a59', '#15803d', '#0ea5e9', '#a16207', '#db2777', '#475569'];
+// Twelve zones, twelve colours far apart (hue and lightness); a 13th zone repeats
+// a colour with a dashed line, so no two lines look alike.
+const COLOURS = ['#5b3cc4', '#e8590c', '#15803d', '#0284c7', '#b8860b', '#db2777',
+  '#475569', '#0d9488', '#9f1239', '#84cc16', '#1e3a8a', '#a855f7'];
 
 function byId(id) { return document.getElementById(id); }
 
@@ -40,8 +43,8 @@ function niceMax(value) {
  * every `every` slot, and the axis titles (what is counted, and time).
  * Returns {svg, x(i), y(v), plot} for the caller to draw into.
  */
-function frame(target, {width, height, slots, max, every, labels, yTitle, xTitle, legendRows = 0}) {
-  const left = 58, right = 12, top = 10, bottom = 46 + legendRows * 20;
+function frame(target, {width, height, slots, max, every, labels, yTitle, xTitle}) {
+  const left = 58, right = 12, top = 10, bottom = 46;
   const svg = svgEl('svg', {viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'xMidYMid meet'});
   const plotH = height - top - bottom, plotW = width - left - right;
   const y = (v) => top + plotH - (plotH * v) / max;
@@ -61,7 +64,7 @@ function frame(target, {width, height, slots, max, every, labels, yTitle, xTitle
   svg.appendChild(svgEl('text', {class: 'axis-title', x: 14, y: top + plotH / 2, 'text-anchor': 'middle',
     transform: `rotate(-90 14 ${top + plotH / 2})`}, yTitle));
   target.replaceChildren(svg);
-  return {svg, x, y, plotW, left, bottomY: top + plotH, legendY: top + plotH + 50};
+  return {svg, x, y, plotW, left, bottomY: top + plotH};
 }
 
 /** Check-ins per 15 minutes: bars over time. */
@@ -93,23 +96,30 @@ function trafficChart(target, traffic, zones, buckets) {
     entry.total += row.visits;
   }
   const series = [...byZone.values()];
-  const perRow = 3;
-  const legendRows = Math.ceil(series.length / perRow);
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
-  const f = frame(target, {width: 900, height: 300 + legendRows * 20, slots, max, every: 8,
-    labels: buckets.map((b) => hhmm(b.start)), yTitle: texts.visitsAxis, xTitle: texts.time, legendRows});
+  const f = frame(target, {width: 900, height: 300, slots, max, every: 8,
+    labels: buckets.map((b) => hhmm(b.start)), yTitle: texts.visitsAxis, xTitle: texts.time});
+  // The legend is HTML under the chart: long zone names wrap instead of running into each other.
+  const legend = document.createElement('ul');
+  legend.className = 'dash-legend';
   series.forEach((s, n) => {
     const colour = COLOURS[n % COLOURS.length];
+    const dashed = n >= COLOURS.length;
     const d = s.values.map((v, i) => `${i ? 'L' : 'M'}${f.x(i).toFixed(1)},${f.y(v).toFixed(1)}`).join(' ');
-    const path = svgEl('path', {class: 'line', d, stroke: colour});
+    const path = svgEl('path', {class: 'line', d, stroke: colour, ...(dashed ? {'stroke-dasharray': '6 4'} : {})});
     path.appendChild(svgEl('title', {}, `${zoneName(s.zone)}: ${s.total} ${texts.visits}`));
     f.svg.appendChild(path);
-    const lx = f.left + (n % perRow) * 280, ly = f.legendY + 20 * Math.floor(n / perRow);
-    f.svg.appendChild(svgEl('rect', {x: lx, y: ly - 11, width: 12, height: 12, fill: colour}));
-    const label = svgEl('text', {class: 'zone-label legend', x: lx + 16, y: ly, 'data-zone-id': s.zone.zone_id},
-      `${zoneName(s.zone)} · ${s.total}`);
-    f.svg.appendChild(label);
+    const item = document.createElement('li');
+    item.className = 'legend';
+    item.dataset.zoneId = s.zone.zone_id;
+    const swatch = document.createElement('span');
+    swatch.className = dashed ? 'swatch dashed' : 'swatch';
+    swatch.style.borderColor = colour;
+    swatch.setAttribute('aria-hidden', 'true');
+    item.append(swatch, `${zoneName(s.zone)} · ${s.total}`);
+    legend.append(item);
   });
+  target.append(legend);
 }
 
 /** Occupancy now: one horizontal bar per zone, named, with "inside / capacity". */
@@ -132,8 +142,11 @@ function occupancyChart(target, zones) {
     texts.peopleAxis));
   zones.forEach((z, i) => {
     const cy = top + i * rowH + rowH / 2;
-    svg.appendChild(svgEl('text', {class: 'zone-label', x: nameW - 8, y: cy + 5, 'text-anchor': 'end',
-      'data-zone-id': z.zone_id}, zoneName(z)));
+    const label = svgEl('text', {class: 'zone-label', x: nameW - 8, y: cy + 5, 'text-anchor': 'end',
+      'data-zone-id': z.zone_id}, zoneName(z));
+    const named = svgEl('g', {});
+    named.append(svgEl('title', {}, zoneName(z)), label);
+    svg.appendChild(named);
     const full = z.capacity && z.inside > z.capacity;
     const bar = svgEl('rect', {class: full ? 'bar bar-full' : 'bar', x: nameW, y: cy - rowH * 0.35,
       width: Math.max(z.inside ? 2 : 0, x(z.inside) - nameW), height: rowH * 0.7});
@@ -147,6 +160,19 @@ function occupancyChart(target, zones) {
       'data-zone-id': z.zone_id}, z.capacity ? `${z.inside} / ${z.capacity}` : String(z.inside)));
   });
   target.replaceChildren(svg);
+  // A long zone name is shortened with "…" to its column (the full name is its tooltip).
+  for (const label of svg.querySelectorAll('text.zone-label')) shorten(label, nameW - 14);
+}
+
+function shorten(textEl, maxWidth) {
+  const node = textEl.firstChild;
+  if (!node || textEl.getComputedTextLength() <= maxWidth) return;
+  const full = node.data;
+  let keep = full.length;
+  while (keep > 1 && textEl.getComputedTextLength() > maxWidth) {
+    keep -= 1;
+    node.data = `${full.slice(0, keep).trimEnd()}…`;
+  }
 }
 
 function zoneName(item) {
@@ -292,6 +318,8 @@ function modRow(person) {
   const input = document.createElement('input');
   input.maxLength = 24;
   input.value = person.nickname;
+  // Every rename box says whose nickname it renames (screen readers read the label).
+  input.setAttribute('aria-label', fmt(texts.renameLabel, {nickname: person.nickname}));
   const rename = document.createElement('button');
   rename.type = 'button';
   rename.textContent = texts.rename;

@@ -32,19 +32,54 @@ function show(phase, id) {
   clearTimeout(boardTimer);
   root.dataset.phase = phase;
   for (const section of ['gs-lobby', 'gs-question', 'gs-board', 'gs-end']) $(section).hidden = section !== id;
+  if (phase === 'lobby') fitNames();
 }
 
+let lastLive = {np: 0, names: []};
+
 function renderLive(live) {
+  lastLive = live;
   setText($('gs-player-count'), live.np);
   setText($('gs-answered'), live.a);
+  fitNames();
+}
+
+function moreItem(n) {
+  const li = document.createElement('li');
+  li.className = 'gs-more';
+  const vi = document.createElement('span');
+  vi.lang = 'vi';
+  vi.textContent = `+${n} người nữa`;
+  const en = document.createElement('span');
+  en.lang = 'en';
+  en.className = 'en';
+  en.textContent = `+${n} more`;
+  li.append(vi, ' · ', en);
+  return li;
+}
+
+// The lobby lists the newest names that fit its box, then "+N more": with 40
+// or 5,000 players the screen never grows past its height (it cannot scroll).
+function fitNames() {
   const list = $('gs-names');
+  const names = lastLive.names || [];
+  const total = Math.max(lastLive.np || 0, names.length);
   list.replaceChildren();
-  for (const entry of live.names || []) {
+  for (const entry of names) {
     const li = document.createElement('li');
     li.textContent = name(entry);
     list.append(li);
   }
+  if (total > names.length) list.append(moreItem(total - names.length));
+  const overflows = () => list.scrollHeight > list.clientHeight + 1;
+  let shown = names.length;
+  while (shown > 0 && overflows()) {
+    shown -= 1;
+    list.replaceChildren(...[...list.children].slice(0, shown), moreItem(total - shown));
+  }
 }
+
+window.addEventListener('resize', fitNames);
 
 function countdown() {
   timer = startCountdown($('gs-timer'), timer, () => question, () => offset);
@@ -139,6 +174,11 @@ function renderEnd(end) {
   clearInterval(timer);
   const list = $('gs-podium');
   list.replaceChildren();
+  // Nobody scored: no "Congratulations!" to a podium of zeros, an encouraging word instead.
+  const nobodyScored = end.pod.every((entry) => !entry.sc);
+  $('gs-cheer').hidden = nobodyScored;
+  $('gs-kind').hidden = !nobodyScored;
+  list.hidden = nobodyScored;
   end.pod.forEach((entry, k) => {
     const li = document.createElement('li');
     li.className = `podium-${k + 1}`;
@@ -182,6 +222,9 @@ socket.on('rs', (r) => {
   countdown();
 });
 socket.on('end', renderEnd);
+
+// Test hook: draw the lobby from a generated crowd without connecting 5,000 phones.
+window.__gamescreen = {renderLive, showLobby: () => show('lobby', 'gs-lobby')};
 
 // --- A full game (issue 17, games/live/sockets.py live_counts): the live
 // counters carry `full` {vi, en} once the player cap is reached; the lobby

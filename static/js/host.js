@@ -149,8 +149,10 @@ $('create-form').addEventListener('submit', async (event) => {
   const payload = {bank: $('bank').value, count: Number($('count').value), mode: $('mode').value,
                    streak: $('streak').checked, time_limit: limit};
   const {status, body} = await api('POST', '/host/api/games', payload);
-  if (status === 201 && body.ok) watch(body.game.id);
-  else fail($('create-error'), body);
+  if (status === 201 && body.ok) {
+    watch(body.game.id);
+    if (body.notice) { setText($('create-error'), body.notice[lang()]); $('create-error').hidden = false; }
+  } else fail($('create-error'), body);
 });
 
 for (const button of document.querySelectorAll('[data-action]')) {

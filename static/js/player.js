@@ -105,6 +105,14 @@ function emitAnswer() {
   });
 }
 
+function verdict(rv) {
+  if (rv.ok === true) return t.correct;
+  if (rv.ok !== false) return t.none;
+  // Partial credit on a multi-answer question: "2 of 3 right" (a reconnect has no counts).
+  if (rv.rt && rv.rt[0] > 0) return fill(t.partly, {right: rv.rt[0], of: rv.rt[1]});
+  return rv.pts > 0 ? t.partlyPlain : t.wrong;
+}
+
 function showResult(rv) {
   question = null;
   if (typeof rv.i === 'number') revealed = Math.max(revealed, rv.i);
@@ -113,10 +121,10 @@ function showResult(rv) {
     setText($('p-verdict'), t.skipped);
     setText($('p-points'), '');
   } else {
-    setText($('p-verdict'), rv.ok === true ? t.correct : rv.ok === false ? t.wrong : t.none);
+    setText($('p-verdict'), verdict(rv));
     setText($('p-points'), fill(t.points, {n: rv.pts || 0}));
   }
-  $('p-result').dataset.ok = rv.ok === true ? 'yes' : 'no';
+  $('p-result').dataset.ok = rv.ok === true ? 'yes' : rv.ok === false && rv.pts > 0 ? 'partly' : 'no';
   if (rv.rk) {
     setText($('p-rank'), fill(t.rank, {rank: rv.rk, n: rv.n}));
     setText($('p-gap'), rv.rk === 1 ? t.leader : fill(t.gap, {gap: rv.gap}));
@@ -170,11 +178,14 @@ function kicked() {
   $('join-error').hidden = false;
 }
 
-function connect(token) {
+// sock: the process the join answer named for this phone's socket
+// ('festival serve --workers', kiosk/phones.py); none: this page's own.
+function connect(token, sock) {
   $('p-join').hidden = true;
   $('p-game').hidden = false;
-  socket = io('/play', {transports: ['websocket'], auth: {token}});
-  socket.on('connect', () => { $('p-conn').hidden = true; });
+  socket = io((sock || '') + '/play', {transports: ['websocket'], auth: {token}});
+  let failures = 0;
+  socket.on('connect', () => { failures = 0; $('p-conn').hidden = true; });
   socket.on('disconnect', () => { $('p-conn').hidden = false; });
   socket.on('connect_error', (err) => {
     if (err && err.data && err.data.code === 'bad_token') {
@@ -182,6 +193,12 @@ function connect(token) {
       socket.disconnect();
       $('p-game').hidden = true;
       $('p-join').hidden = false;
+    } else if (sock && ++failures >= 3) {
+      // The named process is gone (the hub restarted without --workers): this page's own.
+      socket.disconnect();
+      const stored = saved();
+      if (stored) localStorage.setItem(STORE, JSON.stringify({...stored, sock: null}));
+      connect(token, null);
     }
   });
   socket.on('state', applyState);
@@ -205,9 +222,10 @@ async function join(event) {
   try {
     const {status, body} = await api('POST', url, {code, nickname: nick || null, lang: lang()});
     if (status === 201 && body && body.ok) {
-      localStorage.setItem(STORE, JSON.stringify({token: body.token, g: body.game.id, code: body.game.code}));
+      localStorage.setItem(STORE, JSON.stringify({token: body.token, g: body.game.id, code: body.game.code,
+                                                  sock: body.sock}));
       $('join-error').hidden = true;
-      connect(body.token);
+      connect(body.token, body.sock);
     } else {
       setText($('join-error'), errorText(body));
       $('join-error').hidden = false;
@@ -226,7 +244,7 @@ $('p-submit').addEventListener('click', () => send([...chosen].sort()));
 const stored = saved();
 const wanted = $('code').value;
 if (stored && stored.token && (!wanted || stored.code === wanted)) {
-  connect(stored.token);
+  connect(stored.token, stored.sock);
 } else {
   $('p-join').hidden = false;
   if (wanted) $('nickname') ? $('nickname').focus() : $('join').focus();

@@ -195,7 +195,10 @@ async function sendAnswer(choice) {
 
 function showFeedback(q, fb) {
   $('quiz-feedback').dataset.correct = String(fb.correct);
-  setText($('quiz-verdict'), fb.correct ? T.correct : T.wrong);
+  // A partly right multi-answer question says how far: "2 of 3 right" (partial credit).
+  const partly = !fb.correct && fb.right && fb.right[0] > 0;
+  $('quiz-feedback').dataset.partly = String(Boolean(partly));
+  setText($('quiz-verdict'), fb.correct ? T.correct : partly ? fill(T.partly, { right: fb.right[0], of: fb.right[1] }) : T.wrong);
   setText($('quiz-points'), fb.points ? fill(T.points, { points: fb.points }) : (fb.scored ? '' : T.noPoints));
   const right = fb.correct_options.map((i) => q.options[i][LANG]).join(' · ');
   setText($('quiz-right-answer'), `${T.rightAnswer} ${right}`);

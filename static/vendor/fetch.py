@@ -4,7 +4,9 @@
 The festival may run with no internet, so pages never load from a CDN: the
 files below are copied, unmodified, from the packages' npm tarballs into
 ``static/vendor/<name>/`` (keeping their path inside the package), next to the
-package's LICENSE and a VERSION file.
+package's LICENSE and a VERSION file. Libraries only the tests use (axe-core,
+the accessibility checker) go to ``tests/vendor/<name>/`` the same way and are
+never served.
 
     python static/vendor/fetch.py           # fetch what is missing or differs
     python static/vendor/fetch.py --check   # compare with the tarballs, exit 1 on any difference
@@ -34,6 +36,7 @@ import urllib.request
 from pathlib import Path
 
 VENDOR_DIR = Path(__file__).resolve().parent
+TESTS_VENDOR_DIR = VENDOR_DIR.parents[1] / "tests" / "vendor"
 
 # name -> pinned version, pinned sha512 integrity, files to take (paths inside
 # the package). LICENSE is added automatically.
@@ -58,6 +61,14 @@ MANIFEST = {
         "version": "3.1.3",
         "integrity": "sha512-3lC9BJk4fR5ZJxcGjb0hVnDFOW7KpLXHIebiBmVd4FDRQZVeObztoTKxRUPxlWwSgxrMRONK0u50hBD1aTYEKg==",
         "files": ["dist/reader/zxing_reader.wasm"],
+    },
+    # Tests only (tests/vendor/, never served): the accessibility rules the browser
+    # tests run over every page kind (tests/browser/test_accessibility.py). MPL-2.0.
+    "axe-core": {
+        "version": "4.14.1",
+        "integrity": "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        "files": ["axe.min.js"],
+        "tests_only": True,
     },
 }
 
@@ -144,9 +155,14 @@ def version_text(name: str, spec: dict, integrity: str, files: dict[str, bytes])
     return "\n".join(lines) + "\n"
 
 
+def package_dir(name: str, spec: dict) -> Path:
+    """Where a package's files go: static/vendor/<name>, or tests/vendor/<name> for tests only."""
+    return (TESTS_VENDOR_DIR if spec.get("tests_only") else VENDOR_DIR) / name
+
+
 def up_to_date(name: str, spec: dict) -> bool:
     """True when VERSION names the pinned version and every file matches its recorded sha256."""
-    pkg_dir = VENDOR_DIR / name
+    pkg_dir = package_dir(name, spec)
     try:
         lines = (pkg_dir / "VERSION").read_text().splitlines()
     except OSError:
@@ -188,7 +204,7 @@ def vendor(name: str, spec: dict) -> None:
         return
     tgz, integrity = fetch_tarball(name, spec)
     files = wanted_files(name, spec, tgz)
-    pkg_dir = VENDOR_DIR / name
+    pkg_dir = package_dir(name, spec)
     changed = [rel for rel, data in files.items() if write_if_changed(pkg_dir / rel, data)]
     if write_if_changed(pkg_dir / "VERSION", version_text(name, spec, integrity, files).encode()):
         changed.append("VERSION")
@@ -202,7 +218,7 @@ def check(name: str, spec: dict) -> list[str]:
     """Compare the vendored files with the tarball; return a list of problems."""
     tgz, integrity = fetch_tarball(name, spec)
     files = wanted_files(name, spec, tgz)
-    pkg_dir = VENDOR_DIR / name
+    pkg_dir = package_dir(name, spec)
     expected = dict(files)
     expected["VERSION"] = version_text(name, spec, integrity, files).encode()
     problems = []

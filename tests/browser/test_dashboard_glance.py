@@ -14,6 +14,8 @@ from kiosk.auth import create_staff
 from kiosk.db import now, open_db
 from kiosk.devices.service import create_device
 from kiosk.zones.stats import occupancy
+from tests.support.layout import check_layout
+from tests.support.pairing import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -81,11 +83,7 @@ def test_dashboard_at_a_glance_on_1920x1080(browser, live_hub):
     context = browser.new_context(viewport={"width": 1920, "height": 1080})
     try:
         page = context.new_page()
-        page.goto(f"{live_hub.url}/login?next=/admin/")
-        page.fill("input[name=username]", "organiser")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/admin/", timeout=TIMEOUT)
+        log_in(page, live_hub.url, "organiser", PASSWORD)
 
         _scan_at_zone(page, live_hub.url, zone_ids[0], tokens[:3])
         _scan_at_zone(page, live_hub.url, zone_ids[1], tokens[3:])
@@ -100,7 +98,7 @@ def test_dashboard_at_a_glance_on_1920x1080(browser, live_hub):
         assert "Kiosk cổng B" in page.inner_text("#offline-list")
 
         # Zone traffic: every zone by its (Vietnamese) name with its visits; never "#1".
-        legend = page.locator("#chart-zones text.legend").all_text_contents()
+        legend = page.locator("#chart-zones .legend").all_text_contents()
         assert sorted(legend) == sorted(f"{vi} · {visits.get(zid, 0)}" for zid, (_s, vi, _e, _c) in zip(zone_ids, ZONES))
         charts = page.inner_text("#dash-glance") + "".join(
             page.locator("#dash-glance svg text").all_text_contents())
@@ -139,3 +137,35 @@ def test_dashboard_at_a_glance_on_1920x1080(browser, live_hub):
         assert page.evaluate("document.documentElement.scrollWidth") <= 1920
     finally:
         context.close()
+
+
+LONG_ZONES = [f"Khu trải nghiệm số {n}: An toàn trên Không gian mạng cho học sinh" for n in range(1, 13)]
+
+
+def test_zone_legend_wraps_with_twelve_distinct_colours(browser, live_hub):
+    """Issue 23: twelve zones with long names, a legend that wraps (no text over text)
+    and twelve different colours, on the organiser's 1920×1080 and a 1366×768 laptop."""
+    db = open_db(str(live_hub.database), "NORMAL")
+    try:
+        create_staff(db, "organiser", PASSWORD, "admin")
+        for sort, name in enumerate(LONG_ZONES, start=1):
+            db.execute("INSERT INTO zones (slug, name_vi, name_en, kind, points, cooldown_s, sort, created_at) "
+                       "VALUES (?, ?, ?, 'booth', 10, 600, ?, ?)", [f"khu-{sort}", name, f"Zone {sort}", sort, now()])
+        db.conn.commit()
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    for width, height in ((1920, 1080), (1366, 768)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        try:
+            page = context.new_page()
+            log_in(page, live_hub.url, "organiser", PASSWORD)
+            page.wait_for_selector("#chart-zones .legend", timeout=TIMEOUT)
+            assert page.locator("#chart-zones .legend").count() == 12
+            colours = page.evaluate("() => [...document.querySelectorAll('#chart-zones .swatch')]"
+                                    ".map((s) => getComputedStyle(s).borderTopColor)")
+            assert len(set(colours)) == 12, colours
+            check_layout(page, f"dashboard {width}x{height}", scrollable=True, problems=problems)
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)

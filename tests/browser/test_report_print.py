@@ -3,20 +3,15 @@ Chromium, and no chart or table is cut across a page edge."""
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
 
 import pytest
-from pypdf import PdfReader
 
 from kiosk.db import transaction
 from kiosk.report.views import render_report
+from tests.support.printing import PAGE_CONTENT_HEIGHT, print_blocks, print_pdf, squash, uncut
 
 pytestmark = pytest.mark.browser
 
-MM = 96 / 25.4  # CSS pixels per millimetre
-PAGE_CONTENT_HEIGHT = (297 - 2 * 14) * MM  # A4 minus report.css's @page margins
-PAGE_CONTENT_WIDTH = (210 - 2 * 12) * MM
 
 
 def big_festival(db) -> None:
@@ -65,41 +60,48 @@ def big_festival(db) -> None:
                                [game, player, idx, "[1]" if ok else "[2]", ok, f"g{player}-{idx}"])
 
 
-def squash(text: str) -> str:
-    """Text without spaces and with ligatures undone (the PDF has "ﬃ")."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+def _printed_report(app, db, page, tmp_path) -> list[dict]:
+    """The big festival's report, open in ``page`` as printed; its chart and table blocks."""
     big_festival(db)
     with app.app_context():
         html = render_report(db, standalone=True)
     path = tmp_path / "report.html"
     path.write_text(html, encoding="utf-8")
+    return print_blocks(page, path)
 
-    page.set_viewport_size({"width": round(PAGE_CONTENT_WIDTH), "height": 1000})
-    page.goto(path.as_uri())
-    page.emulate_media(media="print")
-    blocks = page.eval_on_selector_all(
-        "[data-chart]", """els => els.map(e => {
-            const lines = e.innerText.split('\\n').map(s => s.trim()).filter(Boolean);
-            return {id: e.id, height: e.getBoundingClientRect().height, first: lines[0] || '',
-                    last: lines[lines.length - 1] || ''};
-        })""")
+
+def test_report_prints_on_a4_without_cutting_a_chart_or_table(app, db, page, tmp_path):
+    blocks = _printed_report(app, db, page, tmp_path)
     assert len(blocks) > 10
     for block in blocks:
         assert block["height"] <= PAGE_CONTENT_HEIGHT, block  # each fits on one page
     total = page.evaluate("document.documentElement.scrollHeight")
-
-    pdf = tmp_path / "report.pdf"
-    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
-    reader = PdfReader(str(pdf))
-    box = reader.pages[0].mediabox
-    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
+    reader, texts = print_pdf(page, tmp_path / "report.pdf")
     pages = len(reader.pages)
     assert total / PAGE_CONTENT_HEIGHT <= pages <= total / PAGE_CONTENT_HEIGHT + len(blocks)
-    texts = [squash(p.extract_text() or "") for p in reader.pages]
-    for block in blocks:
-        first, last = squash(block["first"])[:40], squash(block["last"])[-40:]
-        on = [n for n, text in enumerate(texts) if first in text and last in text]
-        assert on, f"{block['id']} is cut across a page edge (or its text was not found)"
+    assert uncut(blocks, texts) == []  # no chart or table cut across a page edge (or text not found)
+
+
+def test_report_headings_stay_with_their_sections_on_paper(app, db, page, tmp_path):
+    """Issue 23: no heading is left alone at the bottom of an A4 page."""
+    _printed_report(app, db, page, tmp_path)
+    # Each heading with the first line that follows it.
+    pairs = page.eval_on_selector_all(".report h2, .report h3", """els => els.map(h => {
+        let next = h.nextElementSibling;
+        // A chart's first printed line is its first <text> (its <title> is for screen readers, not paper).
+        const shown = (e) => (e.tagName.toLowerCase() === 'svg' ? (e.querySelector('text') || {}).textContent
+                                                                : e.innerText) || '';
+        while (next && !shown(next).trim()) next = next.nextElementSibling;
+        const line = next ? shown(next).split('\\n').map(s => s.trim()).filter(Boolean)[0] : '';
+        return {heading: h.innerText.split('\\n')[0].trim(), next: line || ''};
+    })""")
+    assert len(pairs) > 10
+    _reader, texts = print_pdf(page, tmp_path / "report.pdf")
+    alone = []
+    for pair in pairs:
+        if not pair["next"]:
+            continue
+        heading, following = squash(pair["heading"])[:40], squash(pair["next"])[:30]
+        if not any(heading in text and following in text[text.index(heading):] for text in texts if heading in text):
+            alone.append(pair["heading"])
+    assert not alone, f"headings left at the bottom of a page: {alone}"

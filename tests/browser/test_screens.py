@@ -23,18 +23,22 @@ import socketio
 from checkin.attendees import NewAttendee, create_attendee
 from checkin.scanning import check_in
 from games.live.game import create_game
-from kiosk import create_app
 from kiosk.db import now, open_db, transaction
 from kiosk.points import award
 from tests.support.festival import scanner_burst
 from tests.support.layout import check_layout
-from tests.support.live import REPO, LiveServer
-from tests.support.pairing import pair_page
+from tests.support.live import REPO, start_hub
+from tests.support.pairing import host_console, pair_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 TIMEOUT = 20_000
 BIG = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+# Every big-screen size a venue has (issue 23): old 4:3 projectors to 4K televisions.
+LOBBY_SIZES = {"1024x768": (1024, 768), "1366x768": (1366, 768), "1920x1080": (1920, 1080),
+               "3840x2160": (3840, 2160)}
+CROWDS = (0, 40, 500, 5000)
+LOBBY_NAMES = 40  # games.live.sockets.LOBBY_NAMES: the newest names the server sends
 PHONES = {"phone360": (360, 640), "phone390": (390, 844)}
 KIOSKS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 LONG_SCHOOL = "Trường Trung học cơ sở Nguyễn Thị Minh Khai, Quận Ba Đình"
@@ -42,9 +46,13 @@ LONG_NICKS = ["Chiến Binh Mạng Dũng Cảm", "Người Gác Cổng Bảo M�
               "Hiệp Sĩ Mật Khẩu Vui Vẻ", "Phi Hành Gia Tò Mò Nhất"]
 
 
+def _bank() -> list[dict]:
+    return json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
+
+
 def _longest_questions() -> list[str]:
     """The bank's questions with the longest prompt, options and explanation."""
-    bank = json.loads((REPO / "games/quiz/banks/core.json").read_text(encoding="utf-8"))["questions"]
+    bank = _bank()
 
     def both(text):
         return len(text["vi"]) + len(text["en"])
@@ -57,12 +65,7 @@ def _longest_questions() -> list[str]:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    base = tmp_path_factory.mktemp("screens")
-    instance, database = base / "instance", base / "hub.db"
-    instance.mkdir()
-    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
-                "ASYNC_MODE": "threading"})  # runs the migrations; the server opens the same file
-    server = LiveServer(instance, database).start()
+    server = start_hub(tmp_path_factory.mktemp("screens"))
     yield server
     server.stop()
 
@@ -197,10 +200,7 @@ def test_game_big_screen_and_phones(browser, hub, festival):
     bots = []
     try:
         host = host_context.new_page()
-        pair_page(host, hub.url, hub.database, "host")
-        host.goto(f"{hub.url}/host")
-        host.click(f'[data-open-game="{game["id"]}"]')
-        host.wait_for_selector("#console:not([hidden])", timeout=TIMEOUT)
+        host_console(host, hub.url, hub.database, game["id"])
         screen = {}
         for size, context in screens.items():
             page = screen[size] = context.new_page()
@@ -229,6 +229,9 @@ def test_game_big_screen_and_phones(browser, hub, festival):
                 check_layout(page, f"big screen {phase} {size}", scrollable=False, problems=problems)
             if phone_phase:
                 for size, page in phone.items():
+                    # Scrolled to the end: at the top a multi-answer question's sticky send
+                    # button floats over the last options, on purpose (issue 23).
+                    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
                     check_layout(page, f"/play {phase} {size}", scrollable=True, problems=problems)
 
         check_all("lobby")
@@ -262,6 +265,92 @@ def test_game_big_screen_and_phones(browser, hub, festival):
         for bot in bots:
             bot.close()
         _close(screens)
+        _close(phones)
+        host_context.close()
+    _report(problems)
+
+
+def _crowd(players: int) -> dict:
+    """The lobby's live counters for ``players`` players (the newest 40 names, long ones,
+    some anonymous), as games.live.sockets.live_counts sends them."""
+    names = [{"no": n, "nm": None if n % 7 == 0 else (LONG_NICKS[n % len(LONG_NICKS)] if n % 3 else "W" * 24)}
+             for n in range(players, max(0, players - LOBBY_NAMES), -1)]
+    return {"g": 0, "st": "lobby", "np": players, "a": 0, "names": names}
+
+
+def test_game_lobby_fits_every_crowd_at_every_size(browser, hub, festival):
+    """The lobby shows the count, the newest names that fit and "+N more", never scrolling."""
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        game = create_game(db, bank="core", count=1, host="test", now=0.0,
+                           title="Ngày hội An toàn trên Không gian mạng")
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    contexts = _contexts(browser, LOBBY_SIZES)
+    try:
+        for size, context in contexts.items():
+            page = context.new_page()
+            pair_page(page, hub.url, hub.database, "stage", name=f"Lobby {size}")
+            page.goto(f"{hub.url}/host/screen/{game['id']}")
+            page.wait_for_selector("#gs-lobby:not([hidden])", timeout=TIMEOUT)
+            for players in CROWDS:
+                page.evaluate("(live) => { window.__gamescreen.renderLive(live); window.__gamescreen.showLobby(); }",
+                              _crowd(players))
+                where = f"lobby {players} players {size}"
+                check_layout(page, where, scrollable=False, problems=problems)
+                shown = page.evaluate("() => [...document.querySelectorAll('#gs-names li:not(.gs-more)')].length")
+                more = page.locator("#gs-names .gs-more")
+                assert page.inner_text("#gs-player-count") == str(players), where
+                if players:
+                    assert shown >= 1, f"{where}: no name fits"
+                if players > shown:
+                    assert more.count() == 1 and more.inner_text() == (
+                        f"+{players - shown} người nữa · +{players - shown} more"), where
+                else:
+                    assert more.count() == 0, where
+    finally:
+        _close(contexts)
+    _report(problems)
+
+
+def _longest_multi_question() -> str:
+    """The "choose all correct answers" question of the bank with the most text on a phone."""
+    multis = [q for q in _bank() if q["type"] == "multi"]
+    return max(multis, key=lambda q: len(q["prompt"]["vi"]) + sum(len(o["vi"]) + len(o["en"]) for o in q["options"]))["id"]
+
+
+def test_phone_send_button_is_on_screen_for_the_longest_multi_answer_question(browser, hub, festival):
+    qid = _longest_multi_question()
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        game = create_game(db, bank=None, count=1, host="test", now=0.0, time_limit=120, question_ids=[qid])
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    phones, host_context = _contexts(browser, PHONES), browser.new_context()
+    try:
+        pages = {}
+        for size, context in phones.items():
+            page = pages[size] = context.new_page()
+            page.goto(f"{hub.url}/play?code={game['code']}")
+            page.fill("#nickname", "W" * 24)
+            page.click("#join")
+            page.wait_for_selector("#p-wait:not([hidden])", timeout=TIMEOUT)
+        host = host_context.new_page()
+        host_console(host, hub.url, hub.database, game["id"])
+        host.click('[data-action="start"]')
+        for size, page in pages.items():
+            page.wait_for_selector("#p-question:not([hidden]) .answer", timeout=TIMEOUT)
+            page.click("#p-options .answer-0")
+            box = page.evaluate("() => { const r = document.getElementById('p-submit').getBoundingClientRect();"
+                                " return {top: r.top, bottom: r.bottom, scroll: window.scrollY, h: innerHeight}; }")
+            if not (box["scroll"] == 0 and 0 <= box["top"] and box["bottom"] <= box["h"]):
+                problems.append(f"/play multi-answer question {size}: the send button is below the fold: {box}")
+            # Checked scrolled to the end: at the top the sticky button floats over the last options.
+            page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+            check_layout(page, f"/play multi-answer question {size}", scrollable=True, problems=problems)
+    finally:
         _close(phones)
         host_context.close()
     _report(problems)
@@ -347,6 +436,56 @@ def test_zone_and_quiz_kiosks(browser, hub, festival):
             _quiz_round(page, f"/quiz {size}", scrollable=False, problems=problems)
     finally:
         _close(contexts)
+    _report(problems)
+
+
+ZONE_SIZES = {"landscape 1024x768": (1024, 768), "landscape 1366x768": (1366, 768),
+              "portrait 768x1024": (768, 1024), "landscape 1920x1080": (1920, 1080),
+              "portrait 1080x1920": (1080, 1920)}
+
+
+def test_zone_reward_moment_fits_every_kiosk(browser, hub, festival):
+    """A first visit that unlocks two rewards at once: points, progress and the reward
+    box all on screen, portrait and landscape, down to 1024×768 (issue 23)."""
+    db = open_db(str(hub.database), "NORMAL")
+    try:
+        with transaction(db):
+            db.execute("UPDATE passport_rules SET active = 0")
+            for vi, en in (("Móc khoá Không Một Mình phiên bản đặc biệt", "Not Alone special edition key ring"),
+                           ("Sổ tay An toàn trên mạng cho học sinh", "Online safety notebook for students")):
+                db.execute("INSERT INTO passport_rules (name_vi, name_en, rule, count, reward_vi, reward_en) "
+                           "VALUES (?, ?, 'count', 1, ?, ?)", [vi, en, vi, en])
+        tokens = []
+        for n in range(len(ZONE_SIZES)):
+            aid, token = create_attendee(db, NewAttendee(
+                full_name=f"Trần Thị Phương Thảo {n}", age_band="7-15", nickname=f"Chiến Binh Phần Thưởng {n}",
+                school=LONG_SCHOOL, class_name="9A1", consent_child=True, consent_guardian=True,
+                consent_public=True), "import", "test", check_consents=False)
+            check_in(db, dict(db.execute("SELECT * FROM attendees WHERE id = ?", [aid]).fetchone()), "test", None)
+            tokens.append(token)
+    finally:
+        db.conn.close()
+    problems: list[str] = []
+    contexts = _contexts(browser, ZONE_SIZES)
+    try:
+        for (size, context), token in zip(contexts.items(), tokens):
+            page = context.new_page()
+            pair_page(page, hub.url, hub.database, "zone", zone_id=festival["zones"]["mat-khau"],
+                      name=f"Reward kiosk {size}")
+            page.goto(f"{hub.url}/zone")
+            page.wait_for_selector("#zone-kiosk[data-level='ready']", timeout=TIMEOUT)
+            scanner_burst(page, f"{hub.url}/b/{token}")
+            page.wait_for_selector("#rewards:not([hidden])", timeout=TIMEOUT)
+            assert page.locator("#rewards-list li").count() == 2
+            check_layout(page, f"/zone reward {size}", scrollable=False, problems=problems)
+    finally:
+        _close(contexts)
+        db = open_db(str(hub.database), "NORMAL")
+        try:
+            with transaction(db):
+                db.execute("DELETE FROM rewards"), db.execute("DELETE FROM passport_rules")
+        finally:
+            db.conn.close()
     _report(problems)
 
 

@@ -190,7 +190,7 @@ def test_admin_upload_imports_and_shows_the_report(admin_client, db):
 
 def test_admin_upload_without_file_or_with_garbage_is_a_clear_400(admin_client, db):
     response = post_form(admin_client, "/admin/attendees/import", {}, content_type="multipart/form-data")
-    assert response.status_code == 400 and "Hãy chọn một tệp CSV" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Hãy chọn tệp danh sách lớp để nhập (Excel .xlsx hoặc CSV)" in response.get_data(as_text=True)
     response = post_form(admin_client, "/admin/attendees/import",
                          {"file": (io.BytesIO(b"\x00\xff\xfe garbage"), "x.csv")},
                          content_type="multipart/form-data")

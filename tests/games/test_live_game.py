@@ -13,16 +13,6 @@ from kiosk.signals import points_changed
 T0 = 1_000_000.0  # an arbitrary server clock; every call passes ``now`` explicitly
 
 
-@pytest.fixture
-def gdb(tmp_path):
-    """A migrated festival database with the shipped question banks, no app needed."""
-    database = open_db(str(tmp_path / "game.db"), "OFF")
-    migrate(database)
-    questions.sync_shipped(database)
-    yield database
-    database.conn.close()
-
-
 def _ids(db, n=3, qtype="single"):
     rows = db.execute("SELECT id FROM questions WHERE type = ? AND active = 1 ORDER BY id LIMIT ?",
                       [qtype, n]).fetchall()

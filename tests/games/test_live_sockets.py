@@ -36,19 +36,6 @@ class Inbox:
         return _events(self.pull(), name)
 
 
-@pytest.fixture
-def host(device_client):
-    return device_client("host")
-
-
-@pytest.fixture
-def game(host):
-    response = post_json(host, "/host/api/games", {"bank": "core", "count": 2, "mode": "speed",
-                                                   "streak": False, "time_limit": 20})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["game"]
-
-
 def _join(app, code, nickname):
     response = app.test_client().post("/play/join", json={"code": code, "nickname": nickname})
     assert response.status_code == 201, response.get_json()
@@ -229,6 +216,7 @@ def test_phone_events_borrow_pooled_connections_that_skip_the_fsync(app, host, s
 
 def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
     calls = []
+    monkeypatch.setattr(live_sockets.socketio, "server", None)  # a manager without emit_each: the loop here
     monkeypatch.setattr(live_sockets.socketio, "emit",
                         lambda event, data, namespace, to: calls.append((namespace, to)))
     monkeypatch.setattr(live_sockets.socketio, "sleep", lambda seconds: calls.append("yield"))
@@ -242,6 +230,27 @@ def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
     to_players = [c for c in calls[3:] if c != "yield"]
     assert to_players == [(live_sockets.PLAY, f"p:{pid}") for pid in range(1, players + 1)]
     assert calls.count("yield") == 1 + players // live_sockets.YIELD_EVERY
+
+
+def test_reveal_sends_each_players_result_in_one_batch_after_the_stage(monkeypatch):
+    calls = []
+
+    class _Manager:
+        def emit_each(self, event, items, namespace):
+            calls.append((event, namespace, [room for room, _data in items]))
+
+    class _Server:
+        manager = _Manager()
+
+    monkeypatch.setattr(live_sockets.socketio, "server", _Server())
+    monkeypatch.setattr(live_sockets.socketio, "emit",
+                        lambda event, data, namespace, to: calls.append((namespace, to)))
+    monkeypatch.setattr(live_sockets.socketio, "sleep", lambda seconds: calls.append("yield"))
+    results = {pid: {"ok": True, "pts": 600, "sc": 600, "rk": pid, "gap": 0, "n": 3, "stk": 1} for pid in (1, 2, 3)}
+    live_sockets.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, 3], "answered": 3,
+                              "top": [], "results": results, "skipped": False, "explain": {}})
+    assert calls == [(live_sockets.SCREEN, "g:7"), (live_sockets.HOST, "g:7"), "yield",
+                     ("rv", live_sockets.PLAY, ["p:1", "p:2", "p:3"])]
 
 
 @pytest.mark.server

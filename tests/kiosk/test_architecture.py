@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("kiosk", "checkin", "games")
 SKIPPED = ("migrations", "translations")
-FEATURES = ("kiosk.devices", "kiosk.zones", "kiosk.boards", "kiosk.dashboard", "kiosk.ops")
+FEATURES = ("kiosk.devices", "kiosk.zones", "kiosk.boards", "kiosk.dashboard", "kiosk.ops", "kiosk.national")
 
 
 def _modules() -> dict[str, Path]:
@@ -173,6 +173,7 @@ def test_each_effect_is_announced_by_the_service_that_causes_it():
         "reward_changed": {"kiosk.zones.service"},    # unlock and claim
         "nickname_changed": {"kiosk.boards.moderation", "kiosk.ops.purge"},  # moderation; a withdrawal
         "game_ended": {"games.live.game"},
+        "outcomes_imported": {"kiosk.national.store"},  # a national hub keeps a newer bundle
     }
 
 

@@ -14,21 +14,6 @@ from kiosk.signals import nickname_changed, points_changed, zone_visited
 NS = "/public"
 
 
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def publisher(app):
-    pub = get_publisher(app)
-    pub.clock = FakeClock()
-    return pub
-
-
 @pytest.fixture
 def stage(device_client, socket_client):
     """A connected stage screen subscribed to ``boards``; returns (socket, ack)."""

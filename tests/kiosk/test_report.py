@@ -7,24 +7,13 @@ import re
 
 import pytest
 
-from kiosk.db import transaction
 from kiosk.report import facts, service
 from kiosk.zones.service import visit
 from tests.kiosk.test_purge import NAMES, add_game_rows, festival, file_bytes, personal_strings  # noqa: F401
+from tests.support.national import add_round
 from tests.support.zones import T0, iso
 
 BIG_SCHOOL = "THPT Chu Văn An"
-
-
-def add_round(db, attendee_id: int, answers: list[tuple[str, int, bool]]) -> None:
-    """A self-paced round of real shipped questions: (question id, chosen option, correct)."""
-    ids = "[" + ",".join(f'"{q}"' for q, _c, _ok in answers) + "]"
-    with transaction(db):
-        rnd = db.execute("INSERT INTO quiz_rounds (attendee_id, bank, question_ids, started_at, finished_at) "
-                         "VALUES (?, 'core', ?, '2026-01-01', '2026-01-01')", [attendee_id, ids]).lastrowid
-        for idx, (_q, choice, ok) in enumerate(answers):
-            db.execute("INSERT INTO quiz_answers (round_id, idx, choice, correct, client_id, answered_at) "
-                       "VALUES (?, ?, ?, ?, ?, '2026-01-01')", [rnd, idx, f"[{choice}]", int(ok), f"x{rnd}-{idx}"])
 
 
 @pytest.fixture

@@ -32,6 +32,8 @@ PUBLIC_ENDPOINTS: dict[str, str] = {
     "quiz.phone_start": "an attendee's own phone, authorised by the badge token in the URL",
     "quiz.phone_answer": "an attendee's own phone, authorised by the badge token in the URL",
     "quiz.phone_finish": "an attendee's own phone, authorised by the badge token in the URL",
+    "national.receive": "another hub's push, authorised by the bundle's Ed25519 signature of a registered hub "
+                        "(tests/kiosk/test_national.py refuses unsigned, tampered and unregistered bundles)",
 }
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 

@@ -3,6 +3,7 @@ table, and a disconnect no longer walks every room of the namespace."""
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 import socketio
@@ -123,3 +124,115 @@ def test_the_app_uses_the_indexed_manager(tmp_path, queue, kind):
 
 def test_another_queue_keeps_the_library_s_choice():
     assert rooms.manager_for("kafka://x", "festival") is None
+
+
+class _SendingServer(_Server):
+    """Records each packet sent and each yield, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.log: list = []
+
+    def _send_eio_packet(self, eio_sid, pkt):
+        self.log.append(eio_sid)
+
+    def sleep(self, seconds=0):
+        self.log.append("yield")
+
+    def create_event(self):
+        return threading.Event()
+
+
+@pytest.mark.parametrize("every", [0, 1, 128])
+def test_an_emit_to_a_big_room_yields_between_slices_and_reaches_everyone(every):
+    manager = rooms.Manager()
+    server = _SendingServer()
+    manager.set_server(server)
+    manager.fanout_slice = every
+    for n in range(300):
+        sid = manager.connect(f"e{n}", "/play")
+        manager.enter_room(sid, "/play", "g:1")
+    manager.emit("q", {"i": 0}, namespace="/play", room="g:1")
+    sent = [entry for entry in server.log if entry != "yield"]
+    assert sorted(sent) == sorted(f"e{n}" for n in range(300))  # every phone, once
+    yields = [i for i, entry in enumerate(server.log) if entry == "yield"]
+    if every == 0:
+        assert yields == []
+    else:
+        # after every slice of ``every`` sockets (the last, shorter slice goes out without one)
+        assert len(yields) == 300 // every
+        assert all(server.log[i - every:i].count("yield") == 0 for i in yields)
+
+
+def _redis_manager():
+    manager = rooms.RedisManager("redis://127.0.0.1:1/0", channel="t", write_only=True)  # never connects here
+    server = _SendingServer()
+    manager.set_server(server)
+    manager.published = []
+    manager._publish = manager.published.append
+    return manager, server
+
+
+def test_an_emit_to_a_socket_of_this_process_skips_the_queue():
+    manager, server = _redis_manager()
+    sid = manager.connect("e1", "/play")
+    manager.enter_room(sid, "/play", "g:1")
+    manager.emit("state", {"st": "lobby"}, namespace="/play", to=sid)
+    assert server.log == ["e1"] and manager.published == []
+    manager.emit("q", {"i": 0}, namespace="/play", to="g:1")  # a room: every process must hear it
+    assert server.log == ["e1", "e1"] and len(manager.published) == 1
+    manager.emit("rv", {"i": 0}, namespace="/play", to="someone-elsewhere")
+    assert len(manager.published) == 2
+
+
+def test_each_player_its_own_result_in_one_message_through_the_queue():
+    here, here_server = _redis_manager()
+    there, there_server = _redis_manager()
+    for manager, eio, player in ((here, "e1", 1), (there, "e2", 2), (there, "e3", 3)):
+        sid = manager.connect(eio, "/play")
+        manager.enter_room(sid, "/play", f"p:{player}")
+    here.emit_each("rv", ((f"p:{n}", {"pts": n}) for n in (1, 2, 3)), "/play")
+    assert here_server.log == ["e1"] and len(here.published) == 1
+    [message] = here.published
+    there._handle_emit(message)  # what the other process's listener does with it
+    assert there_server.log == ["e2", "e3"]
+
+
+def test_emit_each_without_a_queue_reaches_each_room():
+    manager = rooms.Manager()
+    server = _SendingServer()
+    manager.set_server(server)
+    for n in range(3):
+        manager.enter_room(manager.connect(f"e{n}", "/play"), "/play", f"p:{n}")
+    manager.emit_each("rv", [(f"p:{n}", {"pts": n}) for n in (2, 0)], "/play")
+    assert server.log == ["e2", "e0"]
+
+
+def test_answers_wait_while_a_big_fanout_is_under_way():
+    manager = rooms.Manager()
+    server = _SendingServer()
+    waits = []
+
+    class _Event:
+        def __init__(self):
+            self.is_set = True
+
+        def set(self):
+            self.is_set = True
+
+        def clear(self):
+            self.is_set = False
+
+        def wait(self, timeout):
+            waits.append(self.is_set)
+
+    server.eio.create_event = _Event
+    manager.set_server(server)
+    manager.fanout_slice = 2
+    for n in range(5):
+        manager.enter_room(manager.connect(f"e{n}", "/play"), "/play", "g:1")
+    server.sleep = lambda seconds=0: manager.after_fanout()  # an answer arriving between slices
+    manager.emit("q", {"i": 0}, namespace="/play", room="g:1")
+    assert waits == [False, False]  # it waited, the fan-out unfinished
+    manager.after_fanout()
+    assert waits == [False, False] and manager._fanouts == 0  # after it: no wait at all

@@ -27,7 +27,7 @@ def test_bench_smoke_writes_report_to_given_path(tmp_path):
 
     results = json.loads(out.with_suffix(".json").read_text())
     assert results["mode"] == "smoke" and results["errors"] == {}
-    for part in ("scan", "boards", "fanout", "badges"):
+    for part in ("scan", "boards", "fanout", "badges", "national"):
         assert results[part]["goals"], part
         for goal in results[part]["goals"]:
             assert isinstance(goal["met"], bool)

@@ -1,4 +1,5 @@
-"""Issue 12: a real `festival serve` start prints no eventlet deprecation banner
+"""Issues 12 and 23: a real `festival serve` start prints no eventlet deprecation banner
+(nor gunicorn's eventlet notice, nor any library warning)
 (nor eventlet's late-patching tracebacks), and browsers that close their
 websockets leave no "socket shutdown error: [Errno 9] Bad file descriptor"
 lines; other lines written to the WSGI errors stream still reach the log."""
@@ -89,5 +90,7 @@ def test_festival_serve_log_has_no_banner_and_no_closed_socket_noise(tmp_path, b
     text = log.read_text(errors="replace")
     assert "Listening at" in text and "GET /admin/" in text
     assert "Eventlet is deprecated" not in text
+    # Issue 23: nothing a newcomer reads as an error (gunicorn's eventlet notice, library warnings).
+    assert "WARNING" not in text and "DEPRECATED" not in text and "Warning" not in text, text
     assert "Traceback" not in text and "monkey_patch" not in text
     assert "socket shutdown error" not in text

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from kiosk import create_app
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -46,7 +48,7 @@ class LiveServer:
 
     def __init__(self, instance: Path, database: Path, port: int | None = None,
                  worker: str = "eventlet", env: dict | None = None,
-                 extra_args: list[str] | None = None, https: bool = False):
+                 extra_args: list[str] | None = None, https: bool = False, host: str = "127.0.0.1"):
         self.instance = Path(instance)
         self.database = Path(database)
         self.port = port or free_port()
@@ -55,6 +57,7 @@ class LiveServer:
         # e.g. ["--certfile", …, "--keyfile", …] with https=True (tests/server/test_tls.py)
         self.extra_args = list(extra_args or [])
         self.https = https
+        self.host = host  # 0.0.0.0: the whole LAN, as festival serve does; tests still use 127.0.0.1
         self.proc: subprocess.Popen | None = None
         self.log_path = self.instance / f"gunicorn-{self.port}.log"
 
@@ -69,10 +72,11 @@ class LiveServer:
             "FESTIVAL_DATABASE": str(self.database),
             "FESTIVAL_ASYNC_MODE": "threading" if self.worker == "gthread" else self.worker,
             "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+            "FESTIVAL_LISTEN_HOST": self.host,  # what festival serve tells the worker
         })
         env.update(self.extra_env)
         cmd = [sys.executable, "-m", "gunicorn", "-k", self.worker, "-w", "1",
-               "--bind", f"127.0.0.1:{self.port}", "--no-control-socket",
+               "--bind", f"{self.host}:{self.port}", "--no-control-socket",
                "--graceful-timeout", "2", "--timeout", "60",
                "--worker-connections", "3000", "kiosk:create_app()"]
         if self.worker == "gthread":
@@ -115,3 +119,12 @@ class LiveServer:
     def errors_in_log(self) -> list[str]:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return [line for line in text.splitlines() if "Traceback" in line or "ERROR" in line]
+
+
+def start_hub(base: Path, host: str = "127.0.0.1") -> LiveServer:
+    """A fresh festival (migrated) in ``base``, served by a started :class:`LiveServer`."""
+    instance, database = base / "instance", base / "hub.db"
+    instance.mkdir()
+    create_app({"INSTANCE_PATH": str(instance), "DATABASE": str(database),
+                "ASYNC_MODE": "threading"})  # runs the migrations; the server opens the same file
+    return LiveServer(instance, database, host=host).start()

@@ -1,4 +1,5 @@
-"""Pair a real browser page as a device of the hub, the way an organiser does.
+"""Pair a real browser page as a device of the hub, the way an organiser does
+(and sign an organiser in, open a game in the host's console).
 
 The device is created straight in the hub's SQLite file (as the admin page
 would), then the page opens the one-time pairing link and presses the
@@ -30,3 +31,21 @@ def pair_page(page, base_url: str, db_path, role: str, zone_id: int | None = Non
     # A new credential each time: a context paired before keeps its old cookie when a pairing fails.
     assert after is not None and after != before, f"pairing failed: {page.url} {page.content()[:500]}"
     return device_id
+
+
+def log_in(page, base_url: str, username: str, password: str, next_path: str = "/admin/",
+           timeout: int = 15_000) -> None:
+    """Sign ``page`` in as a staff member, the way an organiser does, and land on ``next_path``."""
+    page.goto(f"{base_url}/login?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{next_path}", timeout=timeout)
+
+
+def host_console(page, base_url: str, db_path, game_id: int, timeout: int = 20_000) -> None:
+    """Pair ``page`` as a host device and open game ``game_id`` in the host's console."""
+    pair_page(page, base_url, db_path, "host")
+    page.goto(f"{base_url}/host")
+    page.click(f'[data-open-game="{game_id}"]')
+    page.wait_for_selector("#console:not([hidden])", timeout=timeout)

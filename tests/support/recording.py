@@ -17,8 +17,10 @@ WAIT_S = 20
 class RecordingClient:
     """Connects to one namespace over websocket and keeps every (event, data) of ``events``."""
 
-    def __init__(self, url: str, namespace: str, auth: dict, events: tuple[str, ...]):
-        self.sio = socketio.Client(reconnection=False)
+    def __init__(self, url: str, namespace: str, auth: dict, events: tuple[str, ...], origin: str | None = None):
+        # origin: the page's, when it is not the socket's (a phone process of --workers)
+        self.sio = socketio.Client(reconnection=False,
+                                   **({"websocket_extra_options": {"origin": origin}} if origin else {}))
         self.namespace = namespace
         self.received: list[tuple[str, object]] = []
         self.changed = threading.Condition()
