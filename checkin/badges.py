@@ -18,6 +18,7 @@ from kiosk.errors import ServiceError
 from kiosk.network import device_base_url
 from kiosk.security import rate_limit
 from kiosk.text import clean, fold, given_name
+from kiosk.validation import row_id
 
 from .attendees import get_attendee, live_token
 from kiosk.tokens import pretty
@@ -81,7 +82,7 @@ def label(attendee_id: int):
 def sheet_filters(args) -> dict:
     """Parse the sheet's query string. Raises ServiceError ``bad_filter``."""
     try:
-        ids = [int(v) for v in args.getlist("attendee")][:MAX_BADGES]
+        ids = [row_id(v) for v in args.getlist("attendee")][:MAX_BADGES]  # 64-bit ids only
     except ValueError:
         raise ServiceError("bad_filter", "Attendee numbers must be whole numbers.") from None
     checked_in = args.get("checked_in", "")

@@ -1,10 +1,10 @@
 """Class lists as schools send them: Excel workbooks, dates of birth, and
 the problems file an organiser opens next to the list.
 
-- :func:`read_xlsx` reads every sheet of an ``.xlsx`` workbook (openpyxl,
-  read-only) into rows of cells; :func:`find_header` skips the title rows
-  above the header ("DANH SÁCH HỌC SINH LỚP 9A …"); checkin/layout.py works
-  out the rest of a sheet's layout.
+- :func:`read_xlsx` reads every sheet of an ``.xlsx`` workbook (openpyxl, in
+  a child process with limits: checkin/xlsx.py) into rows of cells;
+  :func:`find_header` skips the title rows above the header ("DANH SÁCH HỌC
+  SINH LỚP 9A …"); checkin/layout.py works out the rest of a sheet's layout.
 - :func:`birth_date` accepts ``Ngày sinh`` as dd/mm/yyyy text, a date cell,
   an Excel day number or a year; :func:`band_on` gives the age band on the
   festival's day. The date itself is not stored (DESIGN §4: no birth dates).
@@ -21,10 +21,10 @@ from datetime import date, datetime, timedelta
 from kiosk.csvsafe import write_csv
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
-from kiosk.text import decode_ooxml_escapes
+
+from .xlsx import MAX_COLUMNS, parse_in_child  # noqa: F401 - MAX_COLUMNS: callers read it here
 
 MAX_TITLE_ROWS = 30
-MAX_COLUMNS = 100
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included).
 _EXCEL_EPOCH = date(1899, 12, 30)
 _DMY = re.compile(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{2}|\d{4})$")
@@ -49,45 +49,14 @@ def read_xlsx(data: bytes, max_rows: int = 100_100) -> list[Sheet]:
     """Every sheet of an ``.xlsx`` workbook, in order, empty rows left out.
 
     Cells are str (``_xHHHH_`` escapes decoded), int, float, date/datetime or
-    "" (empty); at most MAX_COLUMNS per row. Raises ServiceError ``bad_xlsx``
-    for a file that is not a readable Excel workbook and ``too_many_rows``
-    past ``max_rows`` (all sheets together).
+    "" (empty); at most MAX_COLUMNS per row. The workbook is checked by its
+    zip directory and parsed in a child process with memory and time limits
+    (checkin/xlsx.py), never on the worker's event loop. Raises ServiceError
+    ``bad_xlsx`` for a file that is not a readable Excel workbook,
+    ``too_many_rows`` past ``max_rows`` (all sheets together) and the
+    limits' own codes (``xlsx_too_big``, ``xlsx_row_gap`` …).
     """
-    # openpyxl is only needed for workbooks; CSV imports never load it.
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # untrusted file through a third-party parser: any failure means "not a workbook"
-        raise _not_a_workbook() from None
-    try:
-        if not book.worksheets:
-            raise ServiceError("empty_file", "The file is empty.")
-        sheets, count = [], 0
-        for worksheet in book.worksheets:
-            sheet = Sheet(str(worksheet.title))
-            for number, values in enumerate(worksheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), 1):
-                cells = ["" if v is None else decode_ooxml_escapes(v) if isinstance(v, str) else v for v in values]
-                while cells and cells[-1] == "":
-                    cells.pop()
-                if any(str(c).strip() for c in cells):
-                    sheet.rows.append((number, cells))
-                    count += 1
-                    if count > max_rows:
-                        raise ServiceError("too_many_rows", "A file can hold at most %(n)s rows; split it.",
-                                           n=max_rows - MAX_TITLE_ROWS)
-            sheets.append(sheet)
-        return sheets
-    except ServiceError:
-        raise
-    except Exception:  # a damaged sheet inside a valid zip
-        raise _not_a_workbook() from None
-    finally:
-        book.close()
-
-
-def _not_a_workbook() -> ServiceError:
-    return ServiceError("bad_xlsx", "The file is not an Excel workbook (.xlsx).")
+    return [Sheet(name, rows, merged, hidden) for name, rows, merged, hidden in parse_in_child(data, max_rows)]
 
 
 def is_xlsx(data: bytes, filename: str | None = None) -> bool:

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
+from kiosk.outputs import check_output, write_output
 from kiosk.ops import serving  # called as serving.x: tests stand in for exec_gunicorn
 
 from .attendees import AGE_BANDS
@@ -61,7 +62,7 @@ def sheet_lines(report) -> list[str]:
 @click.option("--all-or-nothing", is_flag=True, help="Import nothing if any row is bad.")
 @click.option("--default-age-band", type=click.Choice(AGE_BANDS), default=None,
               help="Age group for rows (or files) without one.")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--errors", "errors_path", type=click.Path(), default=None,
               help="Write every problem (row, column, value, reason) to this CSV file.")
 @with_appcontext
 def import_command(file, school, class_name, dry_run, mapping, all_or_nothing, default_age_band, errors_path):
@@ -83,6 +84,8 @@ def import_command(file, school, class_name, dry_run, mapping, all_or_nothing, d
     bad rows. See docs/attendees.md for the layouts read.
     """
     db = get_db()
+    if errors_path:
+        check_output(errors_path, current_app.config["DATABASE"])  # before anything is imported
     try:
         data = file.read()
         lines = max(data.count(b"\n"), 1) if not is_xlsx(data, file.name) else 1
@@ -105,7 +108,7 @@ def import_command(file, school, class_name, dry_run, mapping, all_or_nothing, d
             click.echo(f"… thêm {more} / {more} more" + ("" if errors_path else
                        " (--errors FILE ghi tất cả / writes them all)"))
     if errors_path:
-        Path(errors_path).write_text(problems_csv(report), encoding="utf-8", newline="")
+        write_output(errors_path, problems_csv(report), current_app.config["DATABASE"])
         total = len(report.problems) + len(report.duplicates) + len(report.possible_duplicates)
         click.echo(f"Đã ghi {total} vấn đề vào / wrote {total} problems to: {errors_path}")
     if all_or_nothing and report.errors:

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
+from . import passwords
 from .db import get_db, iso, now, transaction
 from .errors import ServiceError
-from .security import check_failures, client_address, record_failure, safe_next
+from .security import check_failures, check_hash_budget, client_address, record_failure, safe_next, trust_address
 
 ROLES = ("admin", "desk", "zone", "host", "stage")
 DEVICE_COOKIE = "festival_device"
@@ -94,23 +95,15 @@ def authenticate(db, username: str, password: str) -> int:
         "SELECT id, password_hash FROM staff WHERE username = ? AND disabled_at IS NULL",
         [username.strip()],
     ).fetchone()
-    # An unknown username costs the same hash as a known one: the answer's
-    # timing must not tell which usernames exist.
-    stored = row["password_hash"] if row is not None else _dummy_hash()
-    if not check_password_hash(stored, password) or row is None:
+    if row is None:
+        # The same wait as a hash, without one: the timing tells no usernames,
+        # and guessing names costs the worker nothing.
+        passwords.pause_like_a_hash()
+        raise ServiceError("bad_login", "Wrong username or password.", status=401)
+    # Off the event loop under eventlet/gevent (kiosk/passwords.py).
+    if not passwords.verify(row["password_hash"], password):
         raise ServiceError("bad_login", "Wrong username or password.", status=401)
     return row["id"]
-
-
-_DUMMY: list[str] = []
-
-
-def _dummy_hash() -> str:
-    """A hash of a random password, made once with the same method and cost
-    as real ones (werkzeug's default)."""
-    if not _DUMMY:
-        _DUMMY.append(generate_password_hash(secrets.token_urlsafe(16)))
-    return _DUMMY[0]
 
 
 # --- staff sessions ------------------------------------------------------------
@@ -314,16 +307,21 @@ def login():
     error = None
     if request.method == "POST":
         username = request.form.get("username", "")[:64]
-        # Only failures count, per address and per username (brute force from
-        # one laptop, or against one account from many).
-        keys = (client_address(), "user:" + username.strip().casefold())
-        check_failures("login", keys)
+        # Only failures count, per username and address together: guesses
+        # from other addresses never lock the right password out. The hash
+        # budget bounds what all guessers together cost the worker.
+        address = client_address()
+        keys = (address + " user:" + username.strip().casefold(),)
         try:
+            check_failures("login", keys)
+            check_hash_budget(address, keys[0])
             staff_id = authenticate(get_db(), username, request.form.get("password", "")[:256])
         except ServiceError as exc:
-            record_failure("login", keys)
+            if exc.code == "bad_login":
+                record_failure("login", keys)
             error = exc
         else:
+            trust_address(address)
             session.clear()
             session.permanent = True
             session["staff_id"] = staff_id

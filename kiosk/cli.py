@@ -24,6 +24,7 @@ from .db import get_db, migrate
 from .errors import ServiceError
 from .exports import FORMATS, all_exports, run_export
 from .i18n import translate
+from .outputs import check_output, write_output
 
 
 # Notices a newcomer reads as errors, each filtered by its category and message
@@ -87,7 +88,7 @@ def init_command(username, password):
 
 @click.command("export")
 @click.argument("what", required=False)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(), default=None,
               help="Write to this file instead of standard output.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="csv (UTF-8 with BOM) or xlsx; default from the file name, else csv.")
@@ -101,6 +102,8 @@ def export_command(what, output, fmt, lang):
         for export in all_exports():
             click.echo(f"{export.name:24} {export.title_vi} / {export.title_en}")
         return
+    if output:
+        check_output(output, current_app.config["DATABASE"])  # before the export runs
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
     try:
         data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export",
@@ -109,7 +112,7 @@ def export_command(what, output, fmt, lang):
         raise click.ClickException(f"{translate(exc.message, 'vi', **exc.params)} / "
                                    f"{translate(exc.message, 'en', **exc.params)}") from None
     if output:
-        Path(output).write_bytes(data)
+        write_output(output, data, current_app.config["DATABASE"])
         click.echo(f"Đã ghi / written: {output}", err=True)
     else:
         sys.stdout.buffer.write(data)

@@ -74,9 +74,16 @@ DEFAULTS = {
     # An organiser's extra nickname word list (a text file, format as in
     # kiosk/data/blocked_words.txt), added to the shipped one.
     "NICKNAME_BLOCKLIST": None,
-    # Failed login and pairing attempts per client address (and username) per minute.
+    # Failed login attempts per username and address together (pairing: per address) per minute.
     "LOGIN_RATE_LIMIT": 10,
+    # Password hashes a minute for addresses where no staff signed in lately (kiosk/security.py).
+    "LOGIN_HASHES_PER_MINUTE": 60,
     "PAIRING_TTL_SECONDS": 600,
+    # /healthz writes a probe at most this often (kiosk/health.py).
+    "WRITE_PROBE_SECONDS": 5,
+    # .xlsx class lists are parsed in a child process with these limits (checkin/xlsx.py).
+    "XLSX_CHILD_SECONDS": 30,
+    "XLSX_CHILD_MEMORY_MB": 1024,
     "TESTING": False,
 }
 

@@ -10,12 +10,19 @@ front: the spreadsheet then shows the text as typed and runs nothing. Leading
 whitespace does not hide a trigger (`` =1+1`` is quoted too): spreadsheets
 trim it before they look.
 
+Inside a cell, the same holds after a separator: Excel set to ``;`` as its
+list separator (usual in Vietnamese locales) splits ``THCS;=1+1;`` into
+cells and runs ``=1+1``, and so does a tab. So a trigger after ``;``, ``,``,
+a tab or a line break, with any spaces or double quotes between, gets the
+single quote too (``THCS;'=1+1;``).
+
     safe_cell(value) -> the value to write (numbers unchanged, None -> "")
     write_csv(fileobj, header, rows, bom=True) -> number of rows written
 """
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 
 BOM = "\ufeff"
@@ -23,6 +30,11 @@ BOM = "\ufeff"
 # them or that spreadsheets are known to read as one.
 _TRIGGERS = frozenset("=+-@\t\r\n")
 _LOOKALIKES = frozenset("\u2212\u2012\u2013\u2014\u2015\ufe63\ufe62\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20")
+
+
+# A separator (any list separator a spreadsheet may use, or a line break),
+# then spaces and quotes, then a trigger: the quote goes before the trigger.
+_INNER = re.compile(r'([;,\t\r\n]["\s]*)([=+\-@' + "".join(sorted(_LOOKALIKES)) + "])")
 
 
 def _dangerous(text: str) -> bool:
@@ -45,7 +57,7 @@ def safe_cell(value):
         return int(value)
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
+    text = _INNER.sub(r"\1'\2", str(value))
     return "'" + text if text and _dangerous(text) else text
 
 

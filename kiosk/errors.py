@@ -134,7 +134,16 @@ def unexpected_error(exc: Exception):
     return error_response(ServiceError(*HTTP_MESSAGES[500], status=500))
 
 
+def number_too_big(exc: OverflowError):
+    """A number over 64 bits from outside reached SQLite: the request was bad,
+    the hub is fine (every integer parameter should be checked earlier:
+    kiosk.validation.row_id / int_field)."""
+    log.warning("number out of range on %s %s: %s", request.method, request.path, exc)
+    return error_response(ServiceError("bad_number", "A number in the request is too large.", status=400))
+
+
 def init_app(app) -> None:
     app.register_error_handler(ServiceError, error_response)
+    app.register_error_handler(OverflowError, number_too_big)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

@@ -43,6 +43,9 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 # Characters XML 1.0 (and so .xlsx) cannot hold.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Text that reads as an OOXML escape ("_x000D_" is a line break to Excel): its
+# underscore is escaped ("_x005F_"), so Excel shows what was typed.
+_OOXML_LOOKALIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 Builder = Callable[[object], Iterable[Iterable]]
 
@@ -160,7 +163,7 @@ def _xlsx_cell(sheet, value):
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=_ILLEGAL_XML.sub("", value))
+        cell = WriteOnlyCell(sheet, value=_OOXML_LOOKALIKE.sub(r"_x005F_\1", _ILLEGAL_XML.sub("", value)))
         cell.data_type = "s"  # text that starts with "=" stays text, never a formula
         return cell
     return WriteOnlyCell(sheet, value=value)

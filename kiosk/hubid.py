@@ -14,6 +14,16 @@ is stored, and only then:
 - a file copied by hand to another laptop: the instance folder's own id
   differs, so the identity changes too.
 
+A standby proves it belongs to this festival before a device sends it its
+credential or a scan: the festival's standby key (random, in the database's
+``settings``, so it travels with the replica and with backups to the standby
+that takes over) gives each device its own key, HMAC(standby key,
+"device:<id>"), which the hub puts on the device's page. A device asks a
+standby ``/healthz?challenge=<random>&device=<id>`` and follows it only when
+the answer's ``proof`` is HMAC(device key, "<challenge>|<hub identity>"):
+an address that answers with any hub id but no such proof gets nothing. A
+stolen kiosk knows only its own key.
+
 identity = ``<instance id>-<generation>``: a random id kept in the instance
 folder (``hub_id``, made once per install) and a random generation kept in
 the database's ``settings`` table (replaced by takeover and restore). The
@@ -22,7 +32,10 @@ header of every API answer and in ``/healthz``.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -30,6 +43,8 @@ from .db import app_connection, transaction
 from .security import CSP
 
 GENERATION_KEY = "hub_generation"
+STANDBY_KEY = "standby_key"
+CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 HEADER = "X-Festival-Hub"
 # What a device may call on a hub that is not the origin of its page (a
 # standby): it authenticates with its bearer credential, never a cookie.
@@ -70,6 +85,31 @@ def new_generation(db) -> str:
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [GENERATION_KEY, value])
     return value
+
+
+def standby_key(db) -> str:
+    """The festival's standby key (hex), created on first use; it lives in
+    the database so the replica and backups carry it to the standby."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [STANDBY_KEY]).fetchone()
+    if row and row[0]:
+        return row[0]
+    with transaction(db):
+        db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [STANDBY_KEY, secrets.token_hex(32)])
+    return db.execute("SELECT value FROM settings WHERE key = ?", [STANDBY_KEY]).fetchone()[0]
+
+
+def _hmac(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def device_key(db, device_id: int) -> str:
+    """The key one device checks standbys with (on its own page only)."""
+    return _hmac(standby_key(db), f"device:{int(device_id)}")
+
+
+def standby_proof(db, hub: str, device_id: int, challenge: str) -> str:
+    """What this hub answers to ``challenge`` from device ``device_id``."""
+    return _hmac(device_key(db, device_id), f"{challenge}|{hub}")
 
 
 def hub_identity(app) -> str:

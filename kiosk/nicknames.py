@@ -129,11 +129,24 @@ _CONFUSABLES = str.maketrans({
     # Latin and IPA look-alikes
     "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i", "ʋ": "u", "ð": "d", "Ð": "D", "ɗ": "d", "ø": "o",
     "Ø": "O", "ł": "l", "Ł": "L",
+    # Latin letters with a hook, stroke, bar or tail: read as the plain letter
+    "ƀ": "b", "Ƀ": "B", "ɓ": "b", "Ɓ": "B", "ƃ": "b", "ƈ": "c", "Ƈ": "C", "ȼ": "c", "Ȼ": "C", "ɖ": "d",
+    "Ɖ": "D", "Ɗ": "D", "ȡ": "d", "ɇ": "e", "Ɇ": "E", "ƒ": "f", "Ƒ": "F", "ɠ": "g", "Ɠ": "G", "ǥ": "g",
+    "Ǥ": "G", "ħ": "h", "Ħ": "H", "ɦ": "h", "ɨ": "i", "Ɨ": "I", "ɉ": "j", "Ɉ": "J", "ʝ": "j", "ƙ": "k",
+    "Ƙ": "K", "ƚ": "l", "Ƚ": "L", "ɫ": "l", "ɬ": "l", "ɭ": "l", "ȴ": "l", "ɱ": "m", "Ɱ": "M", "ɲ": "n",
+    "Ɲ": "N", "ƞ": "n", "Ƞ": "N", "ɳ": "n", "ȵ": "n", "ɵ": "o", "Ɵ": "O", "ƥ": "p", "Ƥ": "P", "ᵽ": "p",
+    "ʠ": "q", "ɋ": "q", "Ɋ": "Q", "ɍ": "r", "Ɍ": "R", "ɽ": "r", "ɼ": "r", "ʂ": "s", "ȿ": "s", "ŧ": "t",
+    "Ŧ": "T", "ƫ": "t", "ƭ": "t", "Ƭ": "T", "ʈ": "t", "Ʈ": "T", "ȶ": "t", "ʉ": "u", "Ʉ": "U", "Ʋ": "V",
+    "ʋ": "u", "ƴ": "y", "Ƴ": "Y", "ɏ": "y", "Ɏ": "Y", "ƶ": "z", "Ƶ": "Z", "ȥ": "z", "Ȥ": "Z", "ʐ": "z",
+    "ʑ": "z", "ɀ": "z",
 })
 _SUBSTITUTIONS = str.maketrans({"4": "a", "@": "a", "3": "e", "€": "e", "1": "i", "!": "i",
                                 "|": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t",
                                 "8": "b", "9": "g", "2": "z"})
 _SEPARATORS = re.compile(r"[\W_]+")
+_SUBSTITUTED = frozenset("4@3€1!|05$7+892")
+# Words split on separators other than the substitution symbols ("l@n" stays one word).
+_RAW_WORDS = re.compile(r"[^\w@$€!|+]+|_+")
 _REPEATS = re.compile(r"(.)\1+")
 _REPEATS_3 = re.compile(r"(.)\1\1+")
 
@@ -184,6 +197,9 @@ class Blocklist:
         self.folded: set[tuple[str, ...]] = set()
         self.exact: set[tuple[str, ...]] = set()
         self.inside: set[str] = set()
+        # Exact entries without their marks: a digit standing for a vowel
+        # ("l0n", "bu0i") drops the marks with it.
+        self.exact_bare: set[str] = set()
 
     def add(self, line: str) -> None:
         line = line.split("#", 1)[0].strip()
@@ -199,6 +215,8 @@ class Blocklist:
             return
         target = self.exact if exact else self.folded
         target.add(words)
+        if exact:
+            self.exact_bare.add("".join(_SEPARATORS.split(_fold_skeleton(text))))
         if len(words) > 1:
             target.add(("".join(words),))  # glued: "ditme", "occho"
         collapsed = tuple(_REPEATS.sub(r"\1", w) for w in words)
@@ -215,9 +233,27 @@ class Blocklist:
             for words in _token_variants(text):
                 if _contains(words, rules):
                     return True
+        if self._substituted_exact(exact):
+            return True
         glued = "".join(w for w in _SEPARATORS.split(folded) if w)
         squashed = (glued, _REPEATS.sub(r"\1", glued))
         return any(bad in text for bad in self.inside for text in squashed)
+
+
+    def _substituted_exact(self, exact: str) -> bool:
+        """A word (or the glued nickname) in which a digit or symbol stands for
+        a letter, read without marks, is an exact entry without its marks."""
+        words = [w for w in _RAW_WORDS.split(exact) if w]
+        if not _SUBSTITUTED & set(exact):
+            return False
+        candidates = [w for w in words if _SUBSTITUTED & set(w) and any(ch.isalpha() for ch in w)]
+        if len(words) > 1:
+            candidates.append("".join(words))
+        for word in candidates:
+            bare = "".join(_SEPARATORS.split(_fold_skeleton(word)))
+            if bare in self.exact_bare or _REPEATS.sub(r"\1", bare) in self.exact_bare:
+                return True
+        return False
 
 
 def _contains(words: list[str], rules: set[tuple[str, ...]]) -> bool:

@@ -171,6 +171,31 @@ def check_failures(bucket: str, keys, limit: int | None = None, per: float = 60.
         )
 
 
+# An address where staff signed in lately keeps its sign-ins when the hash budget is spent.
+TRUSTED_FOR_S = 12 * 3600
+
+
+def check_hash_budget(address: str, key: str) -> None:
+    """Before a password hash for the login ``key`` (username and address):
+    the first attempt of a key without failures in the last minute is always
+    hashed, so the right password is never refused because others failed;
+    a key that failed lately, unless its address had a staff sign-in within
+    12 hours (:func:`trust_address`), spends one of the hub's
+    ``LOGIN_HASHES_PER_MINUTE``, and gets a 429 ``login_busy`` when they are
+    spent: guessers together cannot keep the worker from desks and staff."""
+    limiter: RateLimiter = current_app.extensions["festival_ratelimiter"]
+    if not limiter.blocked("login", key, 1) or limiter.blocked("login_ok", address, 1, TRUSTED_FOR_S):
+        return
+    if not limiter.hit("password_hashes", "all", int(current_app.config["LOGIN_HASHES_PER_MINUTE"])):
+        raise ServiceError("login_busy", "The hub is busy checking sign-ins. Please wait a minute and try again.",
+                           status=429)
+
+
+def trust_address(address: str) -> None:
+    """Remember that staff signed in from ``address`` (see :func:`check_hash_budget`)."""
+    current_app.extensions["festival_ratelimiter"].record("login_ok", address)
+
+
 def record_failure(bucket: str, keys) -> None:
     """Count one failed attempt against each of ``keys``."""
     limiter: RateLimiter = current_app.extensions["festival_ratelimiter"]

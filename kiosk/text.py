@@ -9,10 +9,27 @@ _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Zero-width characters, bidi overrides and the BOM: invisible, never a word break.
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Vietnamese needs at most two marks on one letter ("ệ" is e + dot below +
+# circumflex); a pile of marks ("Zalgo" text) only covers the line above.
+MAX_MARKS = 2
+def _cap_marks(text: str) -> str:
+    """NFD text without combining marks beyond MAX_MARKS on one base letter,
+    and without bare marks (at the start, or after a space)."""
+    out, marks, base = [], 0, False
+    for ch in text:
+        if unicodedata.category(ch).startswith("M"):
+            if not base or marks >= MAX_MARKS:
+                continue
+            marks += 1
+        else:
+            marks, base = 0, not ch.isspace()
+        out.append(ch)
+    return "".join(out)
 
 
 def clean(text: str | None) -> str:
-    """NFC-normalise, turn control characters into spaces and collapse whitespace.
+    """NFC-normalise, turn control characters into spaces, collapse whitespace,
+    and keep at most two combining marks on a letter (no bare marks).
 
     A control character inside a name ("Nguyễn\x00Văn") stands where a word
     break was (a cell exported from another system), so it becomes a space
@@ -21,7 +38,7 @@ def clean(text: str | None) -> str:
     """
     if text is None:
         return ""
-    text = unicodedata.normalize("NFC", str(text))
+    text = unicodedata.normalize("NFC", _cap_marks(unicodedata.normalize("NFD", str(text))))
     text = _SPACES.sub(" ", text)  # tabs and newlines are spaces
     text = _CONTROL.sub(" ", text)
     text = _INVISIBLE.sub("", text)

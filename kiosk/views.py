@@ -5,10 +5,12 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 
 from .auth import DEVICE_COOKIE, current_principal, home_url
 from .db import get_db
-from .hubid import add_failover_headers, hub_identity, standby_urls
-from .i18n import LANGUAGES
+from .health import write_status
+from .hubid import CHALLENGE, add_failover_headers, device_key, hub_identity, standby_proof, standby_urls
+from .i18n import LANGUAGES, both
 from .qr import qr_svg
 from .security import safe_next
+from .validation import row_id
 
 bp = Blueprint("main", __name__)
 
@@ -55,7 +57,11 @@ def failover_config() -> dict:
         header = request.headers.get("Authorization", "")
         if not credential and header.startswith("Bearer "):
             credential = header[7:].strip() or None
-    return {"hub": hub_identity(current_app), "hubs": hubs, "credential": credential}
+    config = {"hub": hub_identity(current_app), "hubs": hubs, "credential": credential}
+    if credential:
+        # The key this device checks a standby's proof with (kiosk/hubid.py).
+        config.update(device=principal.id, key=device_key(get_db(), principal.id))
+    return config
 
 
 @bp.after_app_request
@@ -70,9 +76,23 @@ def add_admin_link(app, endpoint: str, label: str) -> None:
 
 @bp.route("/healthz")
 def health():
-    """Alive, and who this hub is: devices replay recent scans to a hub they have not seen."""
-    get_db().execute("SELECT 1").fetchone()
-    return jsonify({"ok": True, "hub": hub_identity(current_app), "hubs": standby_urls(current_app)})
+    """Alive, and who this hub is: devices replay recent scans to a hub they have not seen.
+    503 with the reason when the hub cannot write (a full disk): kiosk/health.py."""
+    db = get_db()
+    db.execute("SELECT 1").fetchone()
+    status = write_status(current_app, db)
+    body = {"ok": status["writable"], "writable": status["writable"], "hub": hub_identity(current_app),
+            "hubs": standby_urls(current_app)}
+    # A device about to follow this hub as a standby asks it to prove it belongs to the festival.
+    challenge, device = request.args.get("challenge", ""), request.args.get("device", type=row_id)
+    if device is not None and CHALLENGE.match(challenge):
+        body["proof"] = standby_proof(db, body["hub"], device, challenge)
+    if not status["writable"]:
+        body["reason"] = status["reason"]
+        body.update({f"message_{lang}": text for lang, text in both(
+            "The hub cannot save anything: %(reason)s", reason=status["reason"]).items()})
+        return jsonify(body), 503
+    return jsonify(body)
 
 
 @bp.route("/favicon.ico")

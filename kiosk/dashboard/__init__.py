@@ -3,10 +3,14 @@ namespace with its coalesced pushes (``namespace``) and the page, its JSON
 fallback and devices' status reports (``views``)."""
 from __future__ import annotations
 
+from flask import current_app
+
+from kiosk.health import write_status
 from kiosk.realtime import socketio
 
 from . import views
 from .namespace import NAMESPACE, AdminNamespace, connect_signals, pusher
+from .service import register_section
 
 
 def init_app(app) -> None:
@@ -14,3 +18,4 @@ def init_app(app) -> None:
     socketio.on_namespace(AdminNamespace(NAMESPACE))
     pusher.bind(app)
     connect_signals()
+    register_section("health", lambda db: write_status(current_app, db))

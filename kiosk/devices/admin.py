@@ -11,6 +11,7 @@ from kiosk.errors import ServiceError
 from kiosk.i18n import both
 from kiosk.network import device_base_url, device_url
 from kiosk.realtime import kick_device
+from kiosk.validation import row_id
 
 bp = Blueprint("devices_admin", __name__, url_prefix="/admin")
 
@@ -24,7 +25,7 @@ def devices():
     if request.method == "POST":
         zone = request.form.get("zone_id") or None
         try:
-            zone_id = int(zone) if zone else None
+            zone_id = row_id(zone) if zone else None
             device_id, code = create_device(db, request.form.get("name", "")[:200],
                                             request.form.get("role", ""), zone_id,
                                             current_principal().actor)
@@ -112,8 +113,10 @@ def sheet():
         count, zone = request.form.get("count") or "1", request.form.get("zone_id") or None
         if not count.isdigit():
             raise ServiceError("bad_count", "Create 1 to %(n)s devices at a time.", n=MAX_BATCH)
-        if zone is not None and not zone.isdigit():
-            raise ServiceError("zone_required", "A zone kiosk needs a zone.")
+        try:
+            zone_id = row_id(zone) if zone is not None else None
+        except ValueError:
+            raise ServiceError("zone_required", "A zone kiosk needs a zone.") from None
         created = create_devices(db, request.form.get("name", "")[:200], request.form.get("role", ""),
-                                 int(zone) if zone else None, actor, int(count), ttl_s)
+                                 zone_id, actor, min(int(count), MAX_BATCH + 1), ttl_s)
     return render_sheet(db, created, _pair_link, ttl_s)

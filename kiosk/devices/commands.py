@@ -2,7 +2,6 @@
 from a terminal, with one printable A4 sheet of their pairing QR codes."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 from flask import current_app, url_for
@@ -13,9 +12,11 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
 from kiosk.network import device_base_url
+from kiosk.outputs import OutputRefused, check_output, write_output
 
 from .admin import local_expiry, render_sheet, validity_text
-from .service import MAX_BATCH, MAX_VALID_HOURS, create_devices, find_zone, list_devices, pairing_ttl
+from .service import (MAX_BATCH, MAX_VALID_HOURS, create_devices, find_zone, list_devices, pairing_ttl,
+                      revoke_device)
 
 ACTOR = "cli:devices"
 
@@ -49,7 +50,7 @@ def devices_group():
               help='How many: names become "NAME 01" … "NAME N".')
 @click.option("--valid-hours", type=click.IntRange(1, MAX_VALID_HOURS), default=None,
               help=f"How long the pairing links work (default 10 minutes; at most {MAX_VALID_HOURS} hours).")
-@click.option("--sheet", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--sheet", type=click.Path(), default=None,
               help="Write a printable A4 HTML sheet of the pairing QR codes to this file.")
 @click.option("--base-url", default=None,
               help="The hub's address the devices open (default PUBLIC_URL, else http://LAN-IP:8000).")
@@ -57,6 +58,8 @@ def devices_group():
 def add_command(name, role, zone_ref, count, valid_hours, sheet, base_url):
     """Create COUNT devices called NAME and print their one-time pairing links."""
     db = get_db()
+    if sheet:
+        check_output(sheet, current_app.config["DATABASE"])  # before any device is created
     base = (base_url or default_base_url()).rstrip("/")
     try:
         ttl_s = pairing_ttl(valid_hours)
@@ -67,6 +70,13 @@ def add_command(name, role, zone_ref, count, valid_hours, sheet, base_url):
     # url_for needs a request for absolute links: one aimed at the hub's address.
     with current_app.test_request_context("/", base_url=base):
         link = lambda code: url_for("devices.pair", code=code, _external=True)  # noqa: E731
+        if sheet:
+            try:
+                write_output(sheet, render_sheet(db, created, link, ttl_s), current_app.config["DATABASE"])
+            except OutputRefused:
+                for device_id, _code in created:  # no sheet, no links: the new devices go too
+                    revoke_device(db, device_id, ACTOR)
+                raise
         for device_id, code in created:
             device = db.execute("SELECT name, pairing_expires_at FROM devices WHERE id = ?",
                                 [device_id]).fetchone()
@@ -74,7 +84,6 @@ def add_command(name, role, zone_ref, count, valid_hours, sheet, base_url):
         validity = validity_text(ttl_s)
         click.echo(f"{validity['vi']} / {validity['en']}", err=True)
         if sheet:
-            Path(sheet).write_text(render_sheet(db, created, link, ttl_s), encoding="utf-8")
             click.echo(f"Đã ghi tờ mã ghép nối / pairing sheet written: {sheet}", err=True)
 
 

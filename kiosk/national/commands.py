@@ -14,6 +14,7 @@ from kiosk.audit import audit
 from kiosk.db import get_db, transaction
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
+from kiosk.outputs import check_output, write_output
 
 from . import bundle, keys, store
 from .bundle import KINDS
@@ -60,7 +61,7 @@ def provinces_command():
 
 
 @outcomes_group.command("key")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(), default=None,
               help="Write the public key (PEM) to this file (default: print it).")
 @with_appcontext
 def key_command(output):
@@ -68,27 +69,29 @@ def key_command(output):
     key = keys.hub_key(current_app.instance_path)
     pem = keys.public_pem(key)
     if output:
-        Path(output).write_bytes(pem)
+        write_output(output, pem, current_app.config["DATABASE"])
         click.echo(f"{keys.fingerprint(keys.raw_public(key))}\t{output}", err=True)
     else:
         click.echo(pem.decode(), nl=False)
 
 
 @outcomes_group.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+@click.option("-o", "--output", type=click.Path(), required=True,
               help="The bundle file (ending .gz: gzip-compressed).")
 @with_appcontext
 def export_command(output):
     """Write this hub's signed, anonymous outcomes bundle (and its public key beside it, FILE.pub.pem)."""
     db = get_db()
+    for path in (output, output + ".pub.pem"):
+        check_output(path, current_app.config["DATABASE"])  # before the bundle is numbered
     try:
         made = hub_bundle(db, current_app)
     except ServiceError as exc:
         _fail(exc)
         sys.exit(2)
-    Path(output).write_bytes(bundle.encode(made, compress=output.endswith(".gz")))
-    pub = Path(output + ".pub.pem")
-    pub.write_bytes(keys.public_pem(keys.hub_key(current_app.instance_path)))
+    write_output(output, bundle.encode(made, compress=output.endswith(".gz")), current_app.config["DATABASE"])
+    pub = write_output(output + ".pub.pem", keys.public_pem(keys.hub_key(current_app.instance_path)),
+                       current_app.config["DATABASE"])
     with transaction(db):
         audit(db, ACTOR, "outcomes.export", f"hub:{made['payload']['hub']['id']}", str(made["payload"]["sequence"]))
     click.echo(f"Đã ghi / written: {output} (#{made['payload']['sequence']}, {made['bundle_id'][:16]}); "

@@ -45,11 +45,14 @@ def check_festival_backup(conn: sqlite3.Connection, what: str) -> None:
     """Raise BackupError unless ``conn`` holds a Festival Kiosk database that
     can run a festival: ``PRAGMA integrity_check`` says ok, its migrations
     table names this project's migrations (none this version does not know),
-    and it has at least one admin account that is not disabled. A 0-byte file
+    its schema is exactly what those migrations make (every table, column,
+    index, trigger and view: :mod:`kiosk.ops.schema`), and it has at least
+    one admin account that is not disabled. A 0-byte file
     or another application's database fails here, before anything is replaced."""
     # Imported here: the backup child (python -m kiosk.ops.backup) never needs the migration modules.
     import sqlite_utils
     from kiosk.migrations import migrations  # (the same reason)
+    from kiosk.ops.schema import SchemaMismatch, schema_differences  # (the same reason)
 
     try:
         rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
@@ -69,6 +72,15 @@ def check_festival_backup(conn: sqlite3.Connection, what: str) -> None:
     if newer:
         raise BackupError(f"{what} was made by a newer Festival Kiosk (unknown migrations: "
                           f"{', '.join(newer[:5])}); restore it with that version")
+    try:
+        problems = schema_differences(conn, applied)
+    except SchemaMismatch as exc:
+        raise BackupError(f"{what} is not a Festival Kiosk backup: {exc}") from None
+    if problems:
+        # A backup is data: an object the migrations do not make could be code
+        # (a trigger on scans) or a copy of personal data that outlives the purge.
+        raise BackupError(f"{what} holds what this version's migrations do not make, so it is refused: "
+                          + "; ".join(problems[:10]) + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""))
     has_staff = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'staff'").fetchone()
     if not has_staff or not conn.execute(
             "SELECT 1 FROM staff WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1").fetchone():
@@ -199,7 +211,8 @@ def restore_from(backup: str | os.PathLike, target: str | os.PathLike, force: bo
 
     Refuses a file that is not a Festival Kiosk backup
     (:func:`check_festival_backup`) and to overwrite a festival that has
-    attendees unless ``force``. Raises BackupError (missing, corrupt or foreign
+    attendees unless ``force``. Every device, stage link and staff session of
+    the restored festival is revoked (:func:`revoke_credentials`). Raises BackupError (missing, corrupt or foreign
     backup, non-empty target); the target is untouched then.
     """
     from kiosk.db import migrate, open_db  # lazily: only a restore uses them
@@ -217,10 +230,29 @@ def restore_from(backup: str | os.PathLike, target: str | os.PathLike, force: bo
             db.conn.execute("PRAGMA journal_mode=WAL")
             _check(db.conn, "The restored festival")
             migrate(db)
+            revoke_credentials(db)
         finally:
             db.conn.close()
     finally:
         source.close()
+
+
+def revoke_credentials(db) -> dict:
+    """Revoke every device, stage link and staff session of a restored
+    festival: a backup could carry a device or a session nobody here made,
+    so every device pairs again and every organiser signs in again.
+    Returns how many of each were revoked."""
+    from kiosk.db import now, transaction  # lazily: the backup child never needs them
+
+    stamp = now()
+    with transaction(db):
+        devices = db.execute("UPDATE devices SET revoked_at = ?, credential_hash = NULL, pairing_hash = NULL, "
+                             "pairing_expires_at = NULL WHERE revoked_at IS NULL OR credential_hash IS NOT NULL "
+                             "OR pairing_hash IS NOT NULL", [stamp]).rowcount
+        links = db.execute("UPDATE stage_links SET revoked_at = ? WHERE revoked_at IS NULL", [stamp]).rowcount
+        sessions = db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = 'restore' "
+                              "WHERE ended_at IS NULL", [stamp]).rowcount
+    return {"devices": devices, "stage_links": links, "staff_sessions": sessions}
 
 
 # --- the automatic backup (a background task on the hub) ---------------------

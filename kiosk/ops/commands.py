@@ -84,7 +84,10 @@ def purge_command(yes, backups_dir):
         raise click.ClickException("This deletes every attendee's personal data for good. Stop the hub, "
                                    "make a last backup if you need one, then run again with --yes.")
     db = get_db()
-    outcome = purge_personal_data(db, cli_actor())
+    try:
+        outcome = purge_personal_data(db, cli_actor())
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"Deleted {outcome['removed']['attendees']} attendees and their data; "
                f"{len(aggregates(db))} anonymous counts kept in the 'aggregates' table.")
     if outcome["wal_busy"] or not outcome["vacuumed"]:
@@ -134,6 +137,9 @@ def restore_command(backup_file, target, force):
     finally:
         db.conn.close()
     click.echo(f"Restored {backup_file} into {target} ({count} attendees). Start the hub with 'festival serve'.")
+    click.echo("Every device, stage link and staff session of the backup was revoked: pair every device "
+               "again (Admin → Devices) and sign in again. / Mọi thiết bị, liên kết sân khấu và phiên đăng nhập "
+               "trong bản sao lưu đã bị thu hồi: hãy ghép nối lại từng thiết bị và đăng nhập lại.")
 
 
 @click.command("node")

@@ -26,7 +26,10 @@ Personal data in the festival file (DESIGN §4) and what happens to it:
 ``kiosk`` must not import ``checkin`` or ``games``: this module works on
 tables with SQL and asks ``sqlite_master`` which tables exist, so it keeps
 working as features add tables. A new table with an ``attendee_id`` or
-``player_id`` column is treated as personal automatically.
+``player_id`` column is treated as personal automatically. Both operations
+check their own result before they commit: no column of any table may still
+hold a removed person's full name (:func:`verify_gone`), or nothing is
+removed and the command says where the names would have stayed.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ import sqlite3
 
 from kiosk.audit import audit
 from kiosk.db import now, transaction
-from kiosk.errors import NotFound
+from kiosk.errors import NotFound, ServiceError
 from kiosk.report import facts as report_facts
 from kiosk.signals import announce, nickname_changed, points_changed
 
@@ -79,6 +82,41 @@ def group_tables(db) -> list[str]:
     have = tables(db)
     found = {t for t in have - {"attendees"} if not t.startswith("sqlite_") and columns(db, t) & GROUP_COLUMNS}
     return sorted(found | (set(GROUP_TABLES) & have))
+
+
+# --- verifying the result ------------------------------------------------------
+
+def remember_names(db, where: str = "", params=()) -> None:
+    """Keep the full names (and their folded forms) of the people about to
+    be removed in a temporary table, for :func:`verify_gone`."""
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS purged_names (name TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("DELETE FROM temp.purged_names")
+    for column in ("full_name", "name_fold"):
+        db.execute(f"INSERT OR IGNORE INTO temp.purged_names SELECT {column} FROM attendees "
+                   f"WHERE {column} IS NOT NULL AND {column} != '' {where}", list(params))
+
+
+def verify_gone(db, skip: set[str] = frozenset()) -> None:
+    """Raise ServiceError ``purge_incomplete`` (so the caller's transaction
+    rolls back and nothing reports success) when any column of any table,
+    whatever the schema, still holds one of the names :func:`remember_names`
+    kept; ``skip`` names tables whose rows of the person were deleted by id
+    (others there may share the name). Drops the temporary table."""
+    try:
+        found = []
+        for table in sorted(tables(db) - set(skip)):
+            if table.startswith("sqlite_"):
+                continue
+            for column in sorted(columns(db, table)):
+                hit = db.execute(f"SELECT 1 FROM {quote(table)} WHERE {quote(column)} IN "
+                                 "(SELECT name FROM temp.purged_names) LIMIT 1").fetchone()
+                if hit:
+                    found.append(f"{table}.{column}")
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp.purged_names")
+    if found:
+        raise ServiceError("purge_incomplete", "Nothing was removed: personal names would stay in %(where)s.",
+                           status=409, where=", ".join(found[:10]))
 
 
 # --- aggregates --------------------------------------------------------------
@@ -165,6 +203,7 @@ def purge_personal_data(db, by: str) -> dict:
         # report_facts, so the report reads the same after the purge.
         report_facts.store(db)
         removed = {"attendees": db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]}
+        remember_names(db)
         by_attendee, by_player = person_tables(db)
         for table in by_player + by_attendee:
             removed[table] = db.execute(f"DELETE FROM {quote(table)}").rowcount
@@ -173,6 +212,7 @@ def purge_personal_data(db, by: str) -> dict:
         for table in group_tables(db):
             removed[table] = db.execute(f"DELETE FROM {quote(table)}").rowcount
         scrub_audit(db)
+        verify_gone(db)
         audit(db, by, "festival.purge", None, f"attendees={removed['attendees']} aggregates={touched}")
     return {"removed": removed, "aggregates": touched, **compact(db)}
 
@@ -218,6 +258,7 @@ def withdraw_attendee(db, attendee_id: int, by: str) -> dict:
         if db.execute("SELECT 1 FROM attendees WHERE id = ?", [attendee_id]).fetchone() is None:
             raise NotFound("unknown_attendee", "No such attendee.")
         tokens = [r[0] for r in db.execute("SELECT token FROM badges WHERE attendee_id = ?", [attendee_id])]
+        remember_names(db, "AND id = ?", [attendee_id])
         by_attendee, by_player = person_tables(db)
         player_ids = []
         if "players" in by_attendee:
@@ -239,6 +280,8 @@ def withdraw_attendee(db, attendee_id: int, by: str) -> dict:
                        "WHERE upper(scanned_text) LIKE ?", ["%" + token.upper() + "%"])
         scrub_audit(db, f"attendee:{attendee_id}")
         db.execute("DELETE FROM attendees WHERE id = ?", [attendee_id])
+        # Rows of this person were deleted by id; others there may share the name.
+        verify_gone(db, skip={"attendees", *by_attendee, *by_player})
         audit(db, by, "attendee.withdraw", f"attendee:{attendee_id}", None)
         announce(db, points_changed, attendee_ids=[attendee_id])
         announce(db, nickname_changed, attendee_id=attendee_id, nickname=None, hidden=True)

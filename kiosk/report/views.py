@@ -16,6 +16,7 @@ from kiosk.audit import audit
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db, transaction
 from kiosk.i18n import translate
+from kiosk.outputs import check_output, write_output
 
 from . import service
 
@@ -59,21 +60,22 @@ def register_variant(app, flag: str, render) -> None:
 
 
 @click.command("report")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="report.html",
+@click.option("-o", "--output", type=click.Path(), default="report.html",
               show_default=True, help="The HTML file to write.")
 @click.option("--national", is_flag=True, help="The national report: every imported hub's outcomes merged.")
 @with_appcontext
 def report_command(output, national):
     """Write the impact report as one self-contained HTML file (prints on A4)."""
     db = get_db()
+    check_output(output, current_app.config["DATABASE"])  # before the work: the festival file is never a target
     if national:
         render = current_app.extensions.get("festival_report_variants", {}).get("national")
         if render is None:
             raise click.ClickException("Không có báo cáo toàn quốc / no national report in this install")
-        Path(output).write_text(render(db), encoding="utf-8")
+        write_output(output, render(db), current_app.config["DATABASE"])
         click.echo(f"Đã ghi / written: {output}", err=True)
         return
-    Path(output).write_text(render_report(db, standalone=True), encoding="utf-8")
+    write_output(output, render_report(db, standalone=True), current_app.config["DATABASE"])
     with transaction(db):
         audit(db, "cli:report", "report.export", None, None)
     click.echo(f"Đã ghi / written: {output}", err=True)

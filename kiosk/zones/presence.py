@@ -20,6 +20,7 @@ from kiosk.auth import current_principal, role_required
 from kiosk.boards.compute import public_entry
 from kiosk.db import get_db, now, transaction
 from kiosk.errors import NotFound, ServiceError, json_body
+from kiosk.validation import row_id
 
 from .service import _answer, get_zone
 from .stats import INSIDE, IS_INSIDE, inside_window
@@ -134,6 +135,6 @@ def post_scan_mode(device_id: int):
 @role_required("admin")
 def post_scan_mode_form(zone_id: int):
     """The presence page's form for admins: set one of the zone's kiosks to entry or exit scans."""
-    device_id = request.form.get("device_id", type=int)
+    device_id = request.form.get("device_id", type=row_id)
     set_scan_mode(get_db(), device_id, request.form.get("mode"), current_principal().actor)
     return redirect(url_for("zone_presence.present_page", zone_id=zone_id))

@@ -249,7 +249,15 @@ function render(data) {
   byId('n-quiz').textContent = String((quiz.self_paced_players || 0) + (quiz.live_players || 0));
   byId('dash-at').textContent = hhmm(data.at);
   renderReplication(data.replication);
+  renderHealth(data.health);
   window.__festival.dashboard = data;
+}
+
+// A hub that cannot write (a full disk) says so at the top of the list.
+function renderHealth(state) {
+  const box = byId('health');
+  box.hidden = !state || state.writable;
+  byId('health-state').textContent = state && !state.writable ? state.reason || '' : '';
 }
 
 // The replica's lag changes without any scan: with a replica configured,

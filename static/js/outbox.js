@@ -10,6 +10,8 @@
 // through onResult. Answers the hub refuses (4xx) move to a persistent
 // "rejected" list for staff; they are never silently dropped.
 
+import {hmacHex, sameText} from './hmac.js';
+
 const PREFIX = 'festival-outbox:';
 
 /** How a reply is handled: sent ok, refused for good, retry later, or blocked (credentials). */
@@ -312,15 +314,23 @@ const MAX_REPLAY_AGE_MS = 12 * 3600 * 1000;
 // --standby URL`), and stay there (a hub that comes back does not win the
 // devices back: only one hub may take scans). A standby is another origin:
 // the device authenticates there with its bearer credential, never a cookie.
+// Before the credential or any scan goes to a standby, the standby proves it
+// belongs to this festival: it answers a random challenge with an HMAC under
+// this device's key (from the hub's page; kiosk/hubid.py). An address that
+// cannot prove it gets nothing, whatever hub id it claims.
 
 export class HubLink {
   /**
    * @param {string} name  storage key of the chosen address (one per device page)
-   * @param {{hubs?: string[], credential?: string|null}} config  from the page (#failover)
+   * @param {{hubs?: string[], credential?: string|null, device?: number, key?: string}} config
+   *   from the page (#failover): device and key check a standby's proof
    */
   constructor(name, config = {}, {timeoutMs = 8000, helloMs = 3000} = {}) {
     this.key = 'festival-hub:' + name;
     this.credential = config.credential || null;
+    this.device = config.device || null;
+    this.proofKey = config.key || null;
+    this.proven = new Set(); // standby addresses that proved themselves since the page loaded
     this.timeoutMs = timeoutMs;
     this.helloMs = helloMs;
     // '' is the page's own origin (the hub that served it).
@@ -335,7 +345,7 @@ export class HubLink {
     try { localStorage.setItem(this.key, address); } catch (e) { /* memory only */ }
   }
 
-  async _fetch(address, method, path, body, timeoutMs) {
+  async _fetch(address, method, path, body, timeoutMs, anonymous = false) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const headers = {'Accept': 'application/json'};
@@ -347,7 +357,7 @@ export class HubLink {
       headers['X-CSRF-Token'] = meta ? meta.content : '';
       init.credentials = 'same-origin';
     } else {
-      if (this.credential) headers['Authorization'] = 'Bearer ' + this.credential;
+      if (this.credential && !anonymous) headers['Authorization'] = 'Bearer ' + this.credential;
       init.credentials = 'omit';
       init.mode = 'cors';
     }
@@ -361,9 +371,27 @@ export class HubLink {
     }
   }
 
-  /** Send to the hub in use: {status, body, hub}; rejects when it cannot be reached. */
-  request(method, path, body) {
+  /**
+   * Send to the hub in use: {status, body, hub}; rejects when it cannot be
+   * reached. A standby is asked for its proof first (once per page load).
+   */
+  async request(method, path, body) {
+    if (this.current !== '' && !this.proven.has(this.current)) await this.hello();
     return this._fetch(this.current, method, path, body, this.timeoutMs);
+  }
+
+  /** Does the standby at ``address`` prove it belongs to this festival? Resolves to its hub id, or null. */
+  async _prove(address) {
+    if (!this.device || !this.proofKey) return null; // nothing to check a proof with: never follow
+    const bytes = crypto.getRandomValues(new Uint8Array(18));
+    const challenge = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    const query = `/healthz?challenge=${challenge}&device=${encodeURIComponent(this.device)}`;
+    const reply = await this._fetch(address, 'GET', query, undefined, this.helloMs, true);
+    const hub = reply.body && reply.body.hub;
+    if (reply.status !== 200 || !hub || !reply.body.proof) return null;
+    if (!sameText(reply.body.proof, hmacHex(this.proofKey, `${challenge}|${hub}`))) return null;
+    this.proven.add(address);
+    return hub;
   }
 
   /**
@@ -375,9 +403,14 @@ export class HubLink {
     const order = [this.current].concat(this.addresses.filter((a) => a !== this.current));
     for (const address of order) {
       try {
-        const reply = await this._fetch(address, 'GET', '/healthz', undefined, this.helloMs);
-        const hub = (reply.body && reply.body.hub) || reply.hub;
-        if (reply.status === 200 && hub) {
+        let hub = null;
+        if (address === '') {
+          const reply = await this._fetch(address, 'GET', '/healthz', undefined, this.helloMs);
+          hub = reply.status === 200 ? (reply.body && reply.body.hub) || reply.hub : null;
+        } else {
+          hub = await this._prove(address); // no credential travels before the proof
+        }
+        if (hub) {
           if (address !== this.current) this._use(address);
           return hub;
         }

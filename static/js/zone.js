@@ -197,7 +197,7 @@ $('camera-toggle').addEventListener('click', () => toggleCamera(!camera));
 
 const OFFLINE_ASSETS = [
   location.pathname + location.search,
-  '/static/js/zone.js', '/static/js/common.js', '/static/js/outbox.js', '/static/js/scanner.js',
+  '/static/js/zone.js', '/static/js/common.js', '/static/js/outbox.js', '/static/js/hmac.js', '/static/js/scanner.js',
   '/static/css/app.css', '/static/css/zone.css',
 ];
 

@@ -106,3 +106,86 @@ def test_a_kiosk_that_never_met_a_hub_replays_nothing(box_page):
         return window.stores.B;
     }""")
     assert result == ["x1"]
+
+
+# --- issue 24: a standby proves it belongs to the festival --------------------------
+
+STANDBY = "http://standby.test"
+IMPOSTOR = "http://impostor.test"
+KEY = "k" * 64
+
+
+@pytest.fixture
+def link_page(page):
+    """A page whose hub is down, with an impostor and a real standby listed."""
+    import hmac
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    seen = {"impostor": [], "standby": []}
+    cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type, Accept",
+            "Access-Control-Allow-Methods": "GET, POST", "Access-Control-Expose-Headers": "X-Festival-Hub"}
+
+    def serve(route):
+        request = route.request
+        url = urlsplit(request.url)
+        origin = f"{url.scheme}://{url.netloc}"
+        if origin == ORIGIN:
+            if url.path.startswith("/static/"):
+                route.fulfill(path=str(STATIC / url.path[len("/static/"):]), content_type="text/javascript")
+            elif url.path == "/":
+                route.fulfill(body="<!doctype html><title>link</title><body></body>", content_type="text/html")
+            else:
+                route.abort()  # the hub is gone
+            return
+        who = "standby" if origin == STANDBY else "impostor"
+        if request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        seen[who].append({"path": url.path, "auth": request.headers.get("authorization")})
+        if url.path == "/healthz":
+            challenge = parse_qs(url.query).get("challenge", [""])[0]
+            hub = "standby-1" if who == "standby" else "hub-A"  # the impostor claims the old hub's id
+            proof = hmac.new(KEY.encode(), f"{challenge}|{hub}".encode(), hashlib.sha256).hexdigest()
+            body = {"ok": True, "hub": hub, "proof": proof if who == "standby" else "0" * 64}
+        else:
+            body = {"ok": True, "result": "stored"}
+        route.fulfill(status=200, json=body, headers={**cors, "X-Festival-Hub": "standby-1"})
+
+    page.route("**/*", serve)
+    page.goto(f"{ORIGIN}/")
+    page.seen = seen
+    return page
+
+
+def _send(page, hubs, key=KEY):
+    return page.evaluate("""async ([hubs, key]) => {
+        const {HubLink} = await import('/static/js/outbox.js');
+        localStorage.clear();
+        const link = new HubLink('t', {hubs, credential: 'secret-credential', device: 7, key});
+        let reply = null, error = null;
+        // As the outbox does when the hub stops answering: find who answers, then send.
+        try { await link.hello(); reply = await link.request('POST', '/api/scans', {id: 's1', text: 'X'}); }
+        catch (e) { error = String(e); }
+        return {reply, error, current: link.current};
+    }""", [hubs, key])
+
+
+def test_an_impostor_that_answers_first_gets_no_credential_and_no_scan(link_page):
+    result = _send(link_page, [IMPOSTOR, STANDBY])
+    assert result["error"] is None and result["current"] == STANDBY
+    assert result["reply"]["body"] == {"ok": True, "result": "stored"}
+    impostor = link_page.seen["impostor"]
+    assert impostor and all(r["path"] == "/healthz" and r["auth"] is None for r in impostor)
+    standby = link_page.seen["standby"]
+    assert standby[0]["path"] == "/healthz" and standby[0]["auth"] is None  # the proof first
+    assert [r for r in standby if r["path"] == "/api/scans"][0]["auth"] == "Bearer secret-credential"
+
+
+def test_without_a_proven_standby_nothing_is_sent(link_page):
+    result = _send(link_page, [IMPOSTOR])
+    assert result["reply"] is None and "no hub" in result["error"]
+    assert all(r["auth"] is None and r["path"] == "/healthz" for r in link_page.seen["impostor"])
+    wrong_key = _send(link_page, [STANDBY], key="not the festival's key")
+    assert wrong_key["reply"] is None
+    assert not [r for r in link_page.seen["standby"] if r["path"] == "/api/scans"]

@@ -35,7 +35,36 @@ PAYLOADS = [
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_every_payload_is_quoted(payload):
-    assert safe_cell(payload) == "'" + payload
+    written = safe_cell(payload)
+    assert written.startswith("'") and written.replace("'", "") == payload.replace("'", "")
+    assert excel_pieces_are_safe(written)
+
+
+# Issue 24: Excel with ";" as its list separator (Vietnamese locales) splits a
+# comma-CSV cell on ";" (and on tabs), and runs a piece that starts a formula.
+INNER_PAYLOADS = ["THCS;=1+1;", "9A\t=1+1", 'Lớp;"=1+1"', "a; @SUM(1)", "a,+cmd", "x;-2+3", "x\r\n=1",
+                  "x;\uff1d1+1", 'THCS;"  =HYPERLINK(""http://evil"")"']
+
+
+def excel_pieces_are_safe(cell: str) -> bool:
+    """Split like Excel with a ";" list separator would (also tab and comma),
+    drop spaces and quotes, and check no piece starts with = + - @."""
+    import re
+
+    pieces = re.split(r"[;,\t\r\n]", cell)
+    return not [p for p in pieces if p.strip().strip('"').strip()[:1] in ("=", "+", "-", "@", "\uff1d")]
+
+
+@pytest.mark.parametrize("payload", INNER_PAYLOADS)
+def test_formula_starts_after_separators_and_quotes_are_neutralised(payload):
+    assert excel_pieces_are_safe(safe_cell(payload))
+
+
+def test_the_semicolon_reading_of_a_written_csv_runs_nothing():
+    out = io.StringIO()
+    write_csv(out, ["Trường"], [[p] for p in INNER_PAYLOADS], bom=False)
+    for line in out.getvalue().splitlines()[1:]:
+        assert excel_pieces_are_safe(line), line
 
 
 @pytest.mark.parametrize("value", ["Nguyễn Văn An", "THCS Đống Đa", "6A", "a=b", "", "Lê-Thị", 3, -2, 1.5])

@@ -90,8 +90,18 @@ def test_restore_into_a_fresh_install_finds_the_festival_intact(app, festival_da
     assert post_form(client, "/login", {"username": "admin", "password": ADMIN_PASSWORD}).status_code == 302
     # The restored hub still knows which scans it answered: a kiosk replaying
     # its outbox after the move gets the stored answer, not a second check-in.
+    # Restored devices are revoked (a backup's device rows are not trusted): the desk pairs again
     desk = restored.test_client()
     desk.set_cookie("festival_device", festival_data["desk"].credential)
+    assert post_json(desk, "/api/scans", {"id": "x-1", "text": festival_data["people"][0][1]}).status_code == 401
+    with restored.app_context():
+        from kiosk.db import get_db
+        from kiosk.devices.service import new_pairing_code, pair_device
+        db = get_db()
+        # A new pairing link for the same device keeps its station, so its outbox replays.
+        code = new_pairing_code(db, festival_data["desk"].device_id, "test")
+        _id, _role, credential = pair_device(db, code)
+    desk.set_cookie("festival_device", credential)
     again = post_json(desk, "/api/scans", {"id": "scan-before-backup-1", "text": festival_data["people"][0][1]})
     assert again.status_code == 200 and again.get_json().get("replayed") is True
     for path, action in ((app.config["DATABASE"], "backup.manual"), (target, "backup.restore")):

@@ -238,3 +238,155 @@ def test_socket_events_never_crash(app, db, world, caplog, payload, extra, role)
                 client.disconnect(namespace=namespace)
     _no_unhandled(caplog)
     _consistent(db)
+
+
+# --- issue 24: files from outside and paths the commands write ---------------------
+
+def _workbook_with_sheet(sheet_xml: bytes) -> bytes:
+    import io
+    import zipfile
+
+    from openpyxl import Workbook
+
+    out = io.BytesIO()
+    Workbook().save(out)
+    mutated = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as old, zipfile.ZipFile(mutated, "w", zipfile.ZIP_DEFLATED) as new:
+        for item in old.infolist():
+            new.writestr(item.filename, sheet_xml if item.filename == "xl/worksheets/sheet1.xml" else old.read(item))
+    return mutated.getvalue()
+
+
+ROW_NUMBERS = st.one_of(st.integers(min_value=-5, max_value=3000), st.sampled_from([1_048_576, 10**12, 0]))
+CELL_TEXT = st.one_of(ODD_TEXT, st.sampled_from(["_x000D__x000A_=1", "_x005F_x0041_", "=HYPERLINK(1)", "A" * 3000]))
+SHEET_ROWS = st.lists(st.tuples(ROW_NUMBERS, st.integers(min_value=1, max_value=400), CELL_TEXT), max_size=12)
+RAW_PARTS = st.one_of(st.binary(max_size=200), st.sampled_from([b"<worksheet", b"<?xml version='1.0'?><a>" * 50]))
+
+
+def _sheet_xml(rows) -> bytes:
+    from xml.sax.saxutils import escape
+
+    body = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{escape(text)}</t></is></c></row>'
+                   .replace(f'r="A{r}"', f'r="{_column(c)}{r}"') for r, c, text in rows)
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    return f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{ns}"><sheetData>{body}</sheetData></worksheet>'.encode(
+        "utf-8", "surrogatepass")
+
+
+def _column(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+@settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=SHEET_ROWS, raw=st.one_of(st.none(), RAW_PARTS))
+def test_hostile_xlsx_parts_are_rows_or_a_bilingual_refusal(app, rows, raw):
+    from checkin.classlist import read_xlsx
+    from kiosk.errors import ServiceError
+    from kiosk.i18n import catalog
+
+    try:
+        data = _workbook_with_sheet(raw if raw is not None else _sheet_xml(rows))
+    except UnicodeEncodeError:
+        return  # a lone surrogate cannot be in a file at all
+    try:
+        parsed = read_xlsx(data)
+    except ServiceError as exc:
+        assert exc.code and exc.message in catalog(), exc.message
+        return
+    assert all(isinstance(number, int) and isinstance(cells, list) for sheet in parsed for number, cells in sheet.rows)
+
+
+BACKUP_CHANGES = st.one_of(
+    st.tuples(st.sampled_from(["table", "view", "index", "trigger"]), st.text("abcxyz_", min_size=1, max_size=8)),
+    st.tuples(st.just("column"), st.sampled_from(["devices", "staff", "attendees", "scans", "settings"])),
+    st.tuples(st.just("row"), st.sampled_from(["devices", "staff_sessions", "stage_links"])),
+    st.tuples(st.just("nothing"), st.just("")),
+)
+
+
+def _change_backup(conn, kind: str, name: str) -> str | None:
+    """Apply one change; return the name a refusal must mention (None: a data change only)."""
+    ident = f"x_{name}"
+    statements = {
+        "table": f'CREATE TABLE "{ident}" (full_name TEXT)',
+        "view": f'CREATE VIEW "{ident}" AS SELECT full_name FROM attendees',
+        "index": f'CREATE INDEX "{ident}" ON attendees (school)',
+        "trigger": f'CREATE TRIGGER "{ident}" AFTER INSERT ON scans BEGIN UPDATE staff SET role = \'admin\'; END',
+        "column": f'ALTER TABLE "{name}" ADD COLUMN sneaky TEXT',
+        "row": {"devices": "INSERT INTO devices (name, role, credential_hash, created_at) "
+                           "VALUES ('planted', 'admin', 'h', '2026-01-01')",
+                "staff_sessions": "INSERT INTO staff_sessions (sid_hash, staff_id, created_at, last_seen_at) "
+                                  "VALUES ('s', (SELECT id FROM staff LIMIT 1), '2026-01-01', '2026-01-01')",
+                "stage_links": "INSERT INTO stage_links (token_hash, label, created_at) VALUES ('t', 'l', '2026')"
+                }.get(name, ""),
+        "nothing": "",
+    }[kind]
+    if statements:
+        conn.execute(statements)
+    return {"table": ident, "view": ident, "index": ident, "trigger": ident, "column": name}.get(kind)
+
+
+@settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(change=BACKUP_CHANGES)
+def test_backup_schemas_restore_exactly_or_are_refused_by_name(app, db, tmp_path_factory, change):
+    import sqlite3
+
+    from kiosk.auth import create_staff
+    from kiosk.ops.backup import BackupError, backup_to, restore_from
+
+    if db.execute("SELECT COUNT(*) FROM staff").fetchone()[0] == 0:
+        create_staff(db, "admin", "mat-khau-rat-dai", "admin")
+    folder = tmp_path_factory.mktemp("fuzz-backup")
+    backup = backup_to(app.config["DATABASE"], folder)
+    conn = sqlite3.connect(backup)
+    named = _change_backup(conn, *change)
+    conn.commit()
+    conn.close()
+    target = folder / "restored.db"
+    if named is None:
+        restore_from(backup, target)
+        restored = sqlite3.connect(target)
+        assert restored.execute("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL").fetchone()[0] == 0
+        assert restored.execute("SELECT COUNT(*) FROM staff_sessions WHERE ended_at IS NULL").fetchone()[0] == 0
+        restored.close()
+    else:
+        with pytest.raises(BackupError) as caught:
+            restore_from(backup, target)
+        assert f"'{named}'" in str(caught.value)
+        assert not target.exists()
+
+
+OUTPUT_PATHS = st.one_of(
+    st.sampled_from(["{db}", "{db}-wal", "{db}-shm", "{db}-journal", "/dev/full", "{tmp}", "{tmp}/missing/x.html",
+                     "{tmp}/other.db", "{tmp}/ok.html", "{tmp}/./../{tmpname}/ok2.html"]),
+    st.text("abc./-_ \u00e9", min_size=1, max_size=12).map(lambda name: "{tmp}/" + name),
+)
+
+
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(template=OUTPUT_PATHS, command=st.sampled_from(["report", "export"]))
+def test_output_paths_never_destroy_the_festival_or_end_in_a_traceback(app, db, tmp_path_factory, template, command):
+    import hashlib
+    import sqlite3
+    from pathlib import Path
+
+    tmp = tmp_path_factory.mktemp("fuzz-out")
+    other = sqlite3.connect(tmp / "other.db")
+    other.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    other.commit()
+    other.close()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    festival = Path(app.config["DATABASE"])
+    before = hashlib.sha256(festival.read_bytes()).hexdigest()
+    other_before = (tmp / "other.db").read_bytes()
+    path = template.format(db=festival, tmp=tmp, tmpname=tmp.name)
+    args = ["report", "-o", path] if command == "report" else ["export", "attendees", "-o", path]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code in (0, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert hashlib.sha256(festival.read_bytes()).hexdigest() == before
+    assert (tmp / "other.db").read_bytes() == other_before

@@ -12,7 +12,8 @@ import pytest
 from kiosk.audit import audit
 from kiosk.ops.backup import backup_to, list_backups
 from kiosk.db import transaction
-from kiosk.ops.purge import aggregates, withdraw_attendee
+from kiosk.errors import ServiceError
+from kiosk.ops.purge import aggregates, purge_personal_data, withdraw_attendee
 from kiosk.signals import nickname_changed, points_changed
 from tests.support.http import post_form, post_json
 
@@ -210,3 +211,40 @@ def test_audit_page_lists_filters_and_pages(app, db, admin_client):
     assert admin_client.get("/admin/audit?page=abc").status_code == 200
     assert admin_client.get("/admin/audit?action=%25").status_code == 200
     assert "/admin/audit" in admin_client.get("/admin/").get_data(as_text=True)
+
+
+# --- issue 24: purge and withdraw check their own result, whatever the schema ---------------
+
+def _plant_copy(db):
+    """A table no migration makes (a hostile restore, a hand edit) holding every name."""
+    db.execute("CREATE TABLE shadow (name TEXT, note TEXT)")
+    db.execute("INSERT INTO shadow SELECT full_name, school || ' ' || class_name FROM attendees")
+    db.conn.commit()
+
+
+def test_purge_refuses_to_report_success_while_a_table_keeps_the_names(app, db, festival):
+    _plant_copy(db)
+    before = db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0]
+    with pytest.raises(ServiceError) as caught:
+        purge_personal_data(db, "test")
+    assert caught.value.code == "purge_incomplete" and "shadow.name" in str(caught.value)
+    assert db.execute("SELECT COUNT(*) FROM attendees").fetchone()[0] == before  # all or nothing
+    result = app.test_cli_runner().invoke(args=["purge", "--yes"])
+    assert result.exit_code != 0 and "shadow.name" in result.output
+
+
+def test_withdraw_refuses_to_report_success_while_a_table_keeps_the_name(app, db, festival):
+    _plant_copy(db)
+    gone = festival["people"][0][0]
+    with pytest.raises(ServiceError) as caught:
+        withdraw_attendee(db, gone, "test")
+    assert caught.value.code == "purge_incomplete"
+    assert db.execute("SELECT COUNT(*) FROM attendees WHERE id = ?", [gone]).fetchone()[0] == 1
+
+
+def test_withdraw_of_someone_whose_name_another_attendee_shares(app, db, festival, make_attendee):
+    gone = festival["people"][0][0]
+    name = db.execute("SELECT full_name FROM attendees WHERE id = ?", [gone]).fetchone()[0]
+    twin, _token = make_attendee(full_name=name)
+    withdraw_attendee(db, gone, "test")
+    assert [r[0] for r in db.execute("SELECT id FROM attendees WHERE full_name = ?", [name])] == [twin]

@@ -200,19 +200,24 @@ def test_a_standby_accepts_devices_from_another_origin_by_bearer_only(tmp_path, 
     assert "Access-Control-Allow-Origin" not in client.get("/admin/").headers
 
 
-def test_the_zone_page_gives_its_own_device_the_standby_and_its_credential(tmp_path):
-    base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
-            "SECRET_KEY": "s"}
-    app = create_app({**base, "STANDBY_URLS": "http://192.168.1.11:8000"})
-    db = open_db(base["DATABASE"])
+def paired_zone_kiosk(database: str) -> tuple[int, str]:
+    """A zone and a zone kiosk paired to it in the file ``database``: (device id, credential)."""
+    db = open_db(database)
     try:
         zone = db.execute("INSERT INTO zones (slug, name_vi, name_en, kind, points, cooldown_s, created_at) "
                           "VALUES ('z', 'Khu', 'Zone', 'zone', 10, 600, '2025-11-01T00:00:00.000+00:00')").lastrowid
         db.conn.commit()
-        _id, code = create_device(db, "Kiosk", "zone", zone, "test")
-        credential = pair_device(db, code)[2]
+        device_id, code = create_device(db, "Kiosk", "zone", zone, "test")
+        return device_id, pair_device(db, code)[2]
     finally:
         db.conn.close()
+
+
+def test_the_zone_page_gives_its_own_device_the_standby_and_its_credential(tmp_path):
+    base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+            "SECRET_KEY": "s"}
+    app = create_app({**base, "STANDBY_URLS": "http://192.168.1.11:8000"})
+    _id, credential = paired_zone_kiosk(base["DATABASE"])
     client = app.test_client()
     client.set_cookie("festival_device", credential)
     page = client.get("/zone").get_data(as_text=True)
@@ -308,3 +313,53 @@ def test_serve_hands_replica_and_standby_to_the_worker(tmp_path, monkeypatch, co
     with pytest.raises(Exception, match="file:// or sftp://"):
         festival.main(["serve", "--db", str(tmp_path / "f.db"), "--replicate", "s3://bucket"],
                       standalone_mode=False)
+
+
+# --- issue 24: a standby proves it belongs to the festival --------------------------
+
+def _proof(key: str, challenge: str, hub: str) -> str:
+    import hashlib
+    import hmac
+
+    return hmac.new(key.encode(), f"{challenge}|{hub}".encode(), hashlib.sha256).hexdigest()
+
+
+def test_the_zone_page_gives_its_device_a_key_and_the_standby_proves_itself_with_it(tmp_path):
+    import json
+    import re
+    import shutil
+
+    from kiosk.hubid import device_key
+
+    base = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+            "SECRET_KEY": "s", "STANDBY_URLS": "http://192.168.1.11:8000"}
+    app = create_app(base)
+    device_id, credential = paired_zone_kiosk(base["DATABASE"])
+    db = open_db(base["DATABASE"])
+    try:
+        other_key = device_key(db, device_id + 1)
+    finally:
+        db.conn.close()
+    client = app.test_client()
+    client.set_cookie("festival_device", credential)
+    page = client.get("/zone").get_data(as_text=True)
+    config = json.loads(re.search(r"id=\"failover\" hidden data-config='([^']*)'", page).group(1).replace("&#34;", '"'))
+    assert config["device"] == device_id and len(config["key"]) == 64 and config["key"] != other_key
+    # The standby serves a copy of the file (the replica): the key travelled with it.
+    conn = sqlite3.connect(base["DATABASE"])
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # Litestream ships the WAL; a plain copy needs it in the file
+    conn.close()
+    shutil.copy(base["DATABASE"], tmp_path / "standby.db")
+    standby = create_app({**base, "INSTANCE_PATH": str(tmp_path / "s"), "DATABASE": str(tmp_path / "standby.db"),
+                          "STANDBY_URLS": []}).test_client()
+    challenge = "c" * 24
+    body = standby.get(f"/healthz?challenge={challenge}&device={device_id}").get_json()
+    assert body["proof"] == _proof(config["key"], challenge, body["hub"])
+    # Another festival's hub (an impostor with its own file) cannot make that proof.
+    impostor = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "x"), "DATABASE": str(tmp_path / "x.db"),
+                           "SECRET_KEY": "x"}).test_client()
+    fake = impostor.get(f"/healthz?challenge={challenge}&device={device_id}").get_json()
+    assert fake["proof"] != _proof(config["key"], challenge, fake["hub"])
+    # No proof for a malformed challenge or device.
+    for query in ("challenge=short&device=1", f"challenge={challenge}&device=0", f"challenge={challenge}"):
+        assert "proof" not in standby.get(f"/healthz?{query}").get_json()

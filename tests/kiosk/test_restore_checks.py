@@ -140,3 +140,67 @@ def test_backups_and_restored_files_are_private(app, target, tmp_path):
     fresh = tmp_path / "restored.db"
     restore_from(backup, fresh)
     assert _mode(fresh) == 0o600
+
+
+# --- issue 24: a backup is data, never code ----------------------------------------------
+
+HOSTILE = {
+    "trigger": "CREATE TRIGGER steal AFTER INSERT ON scans BEGIN UPDATE staff SET password_hash = 'x'; END",
+    "view": "CREATE VIEW names AS SELECT full_name FROM attendees",
+    "extra-table": "CREATE TABLE shadow (name TEXT, school TEXT, class_name TEXT)",
+    "extra-index": "CREATE INDEX sneaky ON attendees (full_name)",
+    "extra-column": "ALTER TABLE devices ADD COLUMN note TEXT",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_restore_refuses_any_object_the_migrations_do_not_make_by_name(app, target, tmp_path, kind):
+    bad = _festival_copy(app, tmp_path, lambda c: c.execute(HOSTILE[kind]))
+    before = _digest(target)
+    with pytest.raises(BackupError) as caught:
+        restore_from(bad, target, force=True)
+    name = {"trigger": "steal", "view": "names", "extra-table": "shadow", "extra-index": "sneaky",
+            "extra-column": "devices"}[kind]
+    assert f"'{name}'" in str(caught.value)
+    assert _digest(target) == before
+
+
+def test_a_changed_trigger_body_is_refused(app, target, tmp_path):
+    conn = sqlite3.connect(target)
+    triggers = conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    conn.close()
+    if not triggers:
+        pytest.skip("this version makes no triggers")
+    name, table = triggers[0]
+
+    def swap(c):
+        c.execute(f'DROP TRIGGER "{name}"')
+        c.execute(f'CREATE TRIGGER "{name}" AFTER INSERT ON "{table}" BEGIN UPDATE staff SET role = \'admin\'; END')
+
+    with pytest.raises(BackupError, match=name):
+        check_backup_file(_festival_copy(app, tmp_path, swap))
+
+
+def test_restore_revokes_devices_stage_links_and_sessions(app, target, tmp_path, monkeypatch):
+    conn = sqlite3.connect(target)
+    conn.execute("INSERT INTO devices (name, role, credential_hash, paired_at, created_at) "
+                 "VALUES ('planted', 'desk', 'abc', '2026-01-01', '2026-01-01')")
+    conn.execute("INSERT INTO staff_sessions (sid_hash, staff_id, created_at, last_seen_at) "
+                 "VALUES ('s', (SELECT id FROM staff LIMIT 1), '2026-01-01', '2026-01-01')")
+    conn.execute("INSERT INTO stage_links (token_hash, label, created_at) VALUES ('t', 'big screen', '2026-01-01')")
+    conn.commit()
+    conn.close()
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    backup = backup_to(str(target), usb)
+    fresh = tmp_path / "fresh.db"
+    monkeypatch.setenv("FESTIVAL_DATABASE", "")
+    result = CliRunner().invoke(festival, ["restore", str(backup), "--db", str(fresh), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "pair every device again" in result.output and "ghép nối lại" in result.output
+    conn = sqlite3.connect(fresh)
+    assert conn.execute("SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL OR credential_hash IS NOT NULL"
+                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM staff_sessions WHERE ended_at IS NULL").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM stage_links WHERE revoked_at IS NULL").fetchone()[0] == 0
+    conn.close()

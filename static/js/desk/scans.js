@@ -1,8 +1,8 @@
 // Scans: every one goes through the persistent outbox; USB wedge scanners
 // anywhere on the page and the camera feed it.
 
-import {api, errorText, lang, newId, setText} from '../common.js';
-import {Outbox} from '../outbox.js';
+import {errorText, lang, newId, setText} from '../common.js';
+import {HubLink, Outbox} from '../outbox.js';
 import {listenForWedge, startCamera} from '../scanner.js';
 
 import {present} from './result.js';
@@ -11,7 +11,15 @@ import {$, el, fmt, root, station, T} from './shared.js';
 
 const lateRefused = [];
 
-export const outbox = new Outbox('desk', (item) => api('POST', '/api/scans', item), {
+// The hub's standby addresses and this desk's credential and key for them: the
+// desk follows a standby that proves it belongs to the festival, as zone
+// kiosks do (docs/operations.md). A desk signed in as staff (no device
+// credential) stays with the hub.
+const failoverNode = document.getElementById('failover');
+const link = new HubLink('desk', failoverNode ? JSON.parse(failoverNode.dataset.config) : {});
+
+export const outbox = new Outbox('desk', (item) => link.request('POST', '/api/scans', item), {
+  link,
   onChange: renderOutbox,
   onRejected: renderOutbox,
   // A queued scan answered later: a red answer must still reach the volunteer.
