@@ -68,6 +68,9 @@ DEFAULTS = {
     "SOCKET_EVENT_RATE": 5,
     "SOCKET_EVENT_BURST": 20,
     "SOCKET_FLOOD_LIMIT": 60,
+    # Staff first while a crowd of phones arrives (kiosk/crowdgate.py): at most this many
+    # phone requests (play page, badge page, register, static files) run at once; 0 = no gate.
+    "PHONE_REQUESTS_AT_ONCE": 4,
     # An organiser's extra nickname word list (a text file, format as in
     # kiosk/data/blocked_words.txt), added to the shipped one.
     "NICKNAME_BLOCKLIST": None,
