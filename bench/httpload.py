@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import os
 import threading
 import time
 from collections import Counter
@@ -69,8 +70,10 @@ def _client(index: int, port: int, path: str, headers: dict, bodies: list[bytes]
 
 
 def _process(args) -> dict:
-    port, path, headers, per_thread, start_at, stop_at = args  # per_thread: [(index, bodies)]
+    port, path, headers, per_thread, start_at, stop_at, cpus = args  # per_thread: [(index, bodies)]
     raise_open_file_limit()
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     cpu0 = time.process_time()
     out: list = []
     threads = [threading.Thread(target=_client, args=(i, port, path, headers, bodies, start_at, stop_at, out))
@@ -83,11 +86,12 @@ def _process(args) -> dict:
 
 
 def run(port: int, path: str, headers: dict, bodies_per_client: list[list[dict]],
-        duration_s: float, processes: int = 2) -> LoadResult:
+        duration_s: float, processes: int = 2, cpus: set[int] | None = None) -> LoadResult:
     """Send every client's bodies (JSON) to ``POST path`` for at most ``duration_s``.
 
     Clients are spread round-robin over ``processes`` worker processes so the
-    generator is not held back by one interpreter lock.
+    generator is not held back by one interpreter lock; ``cpus`` pins them
+    (the server runs on another core).
     """
     headers = dict(headers, **{"Content-Type": "application/json"})
     encoded = [(i, [json.dumps(b).encode() for b in bodies]) for i, bodies in enumerate(bodies_per_client)]
@@ -97,7 +101,7 @@ def run(port: int, path: str, headers: dict, bodies_per_client: list[list[dict]]
     stop_at = start_at + duration_s
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(processes) as pool:
-        parts = pool.map(_process, [(port, path, headers, g, start_at, stop_at) for g in groups])
+        parts = pool.map(_process, [(port, path, headers, g, start_at, stop_at, cpus) for g in groups])
     result = LoadResult()
     last_done = start_at
     for part in parts:

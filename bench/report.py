@@ -39,7 +39,10 @@ def _goals(results: dict) -> list[str]:
 
 def _load_row(label: str, r: dict) -> list:
     return [label, r.get("concurrency", "–"), r["requests"], r["per_s"], r["p50_ms"], r["p95_ms"], r["p99_ms"],
-            r.get("server_cpu_ms_per_request"), ", ".join(f"{k} {v}" for k, v in r["results"].items()) or "–"]
+            r.get("server_cpu_ms_per_request"), r.get("server_user_ms_per_request"),
+            r.get("server_system_ms_per_request"), r.get("wall_ms_per_request"),
+            r.get("load_generator_cpu_ms_per_request"),
+            ", ".join(f"{k} {v}" for k, v in r["results"].items()) or "–"]
 
 
 def _scan(s: dict) -> list[str]:
@@ -55,10 +58,14 @@ def _scan(s: dict) -> list[str]:
     for c, r in s["hub_large"]["levels"].items():
         rows.append(_load_row(f"hub, {large['attendees']:,} attendees + {large['scans']:,} scans", r))
     out = ["## 1. Scan path: `POST /api/scans`", "",
-           "gunicorn, eventlet worker, one worker; closed-loop keep-alive clients in 2 processes. "
-           "Server CPU is the worker's utime+stime over the run divided by the requests.", ""]
+           "gunicorn, eventlet worker, one worker, pinned to one core; closed-loop keep-alive clients in 2 "
+           "processes pinned to the other (2+ cores), so neither's CPU time is taken on a core the other "
+           "shares. Server CPU is the worker's utime+stime over the run divided by the requests, split into "
+           "user and system (kernel: socket writes, fsync); *wall ms/scan* is what an outside client "
+           "measures: the run's elapsed time / the scans answered; the load generator's own CPU per scan "
+           "is beside it.", ""]
     out += _table(["run", "clients", "requests", "scans/s", "p50 ms", "p95 ms", "p99 ms", "server CPU ms/scan",
-                   "answers"], rows)
+                   "user ms", "system ms", "wall ms/scan", "load generator CPU ms/scan", "answers"], rows)
     cc = s.get("commit_cost")
     if cc:
         out += [f"One SQLite write transaction on this disk (WAL, same run): synchronous=FULL median "
@@ -86,13 +93,17 @@ def _boards(b: dict) -> list[str]:
 
 
 def _fanout(f: dict) -> list[str]:
-    crowd, play, worker = [], [], []
+    arrive, leave, play, worker = [], [], [], []
     for n, entry in f["sizes"].items():
+        node_cpu = (entry.get("node") or {}).get("cpu_ms_per_arriving_phone")
         for kind, r in entry.items():
-            crowd.append([kind, int(n), r.get("joined_pct"), r["join"]["p50_ms"], r["join"]["p99_ms"],
-                          r["connect"]["p50_ms"], r["connect"]["p99_ms"], r["connect_wall_s"],
-                          r.get("join_connect_cpu_ms_per_player"), r.get("leave_s"),
-                          r.get("leave_cpu_ms_per_player")])
+            cpu = r.get("cpu_ms_per_arriving_phone", r.get("join_connect_cpu_ms_per_player"))
+            times = round(cpu / node_cpu, 2) if cpu and node_cpu and kind == "hub" else None
+            arrive.append([kind, int(n), r.get("requests_per_phone"), r.get("kib_per_phone"),
+                           r.get("arrived_pct", r.get("joined_pct")), (r.get("page") or {}).get("p99_ms"),
+                           r["join"]["p99_ms"], r["connect"]["p99_ms"], (r.get("arrival") or {}).get("p50_ms"),
+                           (r.get("arrival") or {}).get("p99_ms"), r["connect_wall_s"], cpu, times])
+            leave.append([kind, int(n), r.get("leave_s"), r.get("leave_cpu_ms_per_player")])
             play.append([kind, int(n), r["delivered_pct_min"], r["delivery"]["p50_ms"], r["delivery"]["p99_ms"],
                          r["answer_ack"]["p50_ms"], r["answer_ack"]["p99_ms"],
                          r["stage_board_after_last_answer_ms_max"], r["server_cpu_ms_per_player_question"],
@@ -105,23 +116,34 @@ def _fanout(f: dict) -> list[str]:
                                (w.get("playing") or {}).get("lag_max_ms"),
                                (desk.get("quiet") or {}).get("p99_ms"), (desk.get("joining") or {}).get("p99_ms"),
                                (desk.get("playing") or {}).get("p99_ms")])
+    served = sorted({r.get("served_by") for e in f["sizes"].values() for k, r in e.items()
+                     if k == "hub" and r.get("served_by")})
     out = ["## 3. Live game with a crowd", "",
-           f"One game. Every phone arrives within {_v(f.get('arrival_s'))} s (uniformly), joins over HTTP "
-           "(`POST /play/join`, as static/js/player.js does, a new connection each), then opens its websocket "
-           "and connects to `/play` with its token. Then the host runs the questions: every player answers "
+           f"One game. Every phone arrives within {_v(f.get('arrival_s'))} s (uniformly), from its own loopback "
+           "address (127.x.y.z, so per-address limits see phones), and makes a browser's first visit over one "
+           "keep-alive connection: the play page `/play?code=…` and every file it references, recursively "
+           "(bench/firstvisit.py), then the join (`POST /play/join`, as static/js/player.js does) on the same "
+           "connection, then its websocket, connecting to `/play` with its token. *Arrival → joined* runs from "
+           "the phone's moment to its socket joined. Then the host runs the questions: every player answers "
            "within the burst window, the question closes on the last answer and the big screen "
            "(`/gamescreen`) gets the reveal with the top 5. Times are measured from the host's `next` to each "
            "phone's arrival, and from each answer to its acknowledgement (one clock: same machine). The server "
            "runs pinned to one core and the load generator to the other (2 cores here); the Node.js socket.io "
-           "reference (bench/reference/server.js, with the same join) is measured in the same run. Server CPU per "
-           "player per question = the worker's CPU during the questions / (players × questions).", ""]
+           "reference (bench/reference/server.js: the same join, and the hub's play page and files from a "
+           "snapshot, served from memory, gzipped once) is measured in the same run. Server CPU per arriving "
+           "phone = the worker's utime+stime from the first arrival to the last phone joined / phones (a desk "
+           "scanning 5 badges a second on the hub included). Server CPU per player per question = the worker's "
+           "CPU during the questions / (players × questions).", ""]
+    if served:
+        out += ["The hub was started by: " + "; ".join(served) + ".", ""]
     if f.get("reference_error"):
         out += [f"Node.js reference not run: {f['reference_error']}", ""]
-    out += ["Arrival (join, then socket connect) and, after the game, every phone closing its socket at once "
-            "(until the server is idle again):", ""]
-    out += _table(["server", "players", "joined %", "join p50 ms", "join p99 ms", "connect p50 ms",
-                   "connect p99 ms", "all in s", "server CPU ms per join+connect",
-                   "all left in s", "server CPU ms per phone leaving"], crowd)
+    out += ["The crowd's arrival (page + files + join + socket):", ""]
+    out += _table(["server", "players", "requests per phone", "KiB per phone", "joined %", "page + files p99 ms",
+                   "join p99 ms", "socket p99 ms", "arrival → joined p50 ms", "arrival → joined p99 ms",
+                   "all in s", "server CPU ms per arriving phone", "× Node"], arrive)
+    out += ["After the game, every phone closing its socket at once (until the server is idle again):", ""]
+    out += _table(["server", "players", "all left in s", "server CPU ms per phone leaving"], leave)
     out += ["Playing:", ""]
     out += _table(["server", "players", "delivered %", "q p50 ms", "q p99 ms", "ack p50 ms", "ack p99 ms",
                    "screen top 5 after last answer ms", "server CPU ms/player/question", "peak RSS MiB",

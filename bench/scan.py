@@ -2,13 +2,14 @@
 a bare one-insert endpoint under the same server and load generator."""
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 from kiosk.tokens import new_token
 
 from . import commitcost, dataset, httpload
-from .procstat import CpuMeter
+from .procstat import CpuMeter, pin
 from .server import Server
 from .stats import ratio
 
@@ -28,15 +29,27 @@ def _measure(server: Server, path: str, headers: dict, bodies: list[dict], clien
     The summary's ``sent`` holds, per client, the bodies that were answered
     (so a later run can replay exactly those).
     """
+    pinned = not os.environ.get("BENCH_NO_PIN") and pin(server.worker_pid, SERVER_CPU)
     meter = CpuMeter(server.worker_pid).start()
     split = split or _split(bodies, clients)
-    load = httpload.run(server.port, path, headers, split, duration)
+    load = httpload.run(server.port, path, headers, split, duration, cpus={LOAD_CPU} if pinned else None)
     used = meter.stop()
     out = load.summary()
-    out.update({"concurrency": clients, "server_cpu_s": round(used, 3),
-                "server_cpu_ms_per_request": round(used / load.requests * 1000, 3) if load.requests else None})
+    per = (lambda seconds: round(seconds / load.requests * 1000, 3)) if load.requests else (lambda seconds: None)
+    out.update({"concurrency": clients, "server_cpu_s": round(used, 3), "pinned": pinned,
+                "server_cpu_ms_per_request": per(used),
+                # what the worker spent in user space and in the kernel (socket writes, fsync)
+                "server_user_ms_per_request": per(meter.user), "server_system_ms_per_request": per(meter.system),
+                # what an outside client sees: one scan's share of the wall clock at this load
+                "wall_ms_per_request": per(load.elapsed_s),
+                "load_generator_cpu_ms_per_request": per(load.client_cpu_s)})
     out["sent"] = [split[i][:load.sent_per_client.get(i, 0)] for i in range(len(split))]
     return out
+
+
+# With 2+ cores: the worker on one, the load generator on another (as the fan-out part does),
+# so neither's CPU time is taken on a core the other shares (BENCH_NO_PIN=1: unpinned, as before).
+SERVER_CPU, LOAD_CPU = 0, 1
 
 
 def _warm(server: Server, path: str, headers: dict, bodies: list[dict]) -> None:

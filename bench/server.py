@@ -35,14 +35,19 @@ def free_port() -> int:
 class Server:
     """One server process on 127.0.0.1 with a log file and a known worker pid.
 
-    ``kind`` is ``hub`` (``kiosk:create_app()``), ``baseline``
-    (``bench.baseline_app:create_app()``) or ``node`` (bench/reference/server.js).
+    ``kind`` is ``festival`` (the hub as an organiser starts it: ``festival
+    serve``, with its access log, its gunicorn settings and only the
+    environment given), ``hub`` (``kiosk:create_app()`` under the bench's own
+    gunicorn command), ``baseline`` (``bench.baseline_app:create_app()``) or
+    ``node`` (bench/reference/server.js; ``site`` is the folder of files it
+    serves, bench/fanout.py's snapshot of the hub's play page).
     Raises RuntimeError when the server does not answer ``health_path`` in time.
     """
 
     def __init__(self, kind: str, workdir: Path, database: Path | None = None,
-                 connections: int = 4000, env: dict | None = None):
+                 connections: int = 4000, env: dict | None = None, site: Path | None = None):
         self.kind = kind
+        self.site = site
         self.workdir = Path(workdir)
         self.database = database
         self.connections = connections
@@ -58,7 +63,12 @@ class Server:
 
     def _command(self) -> tuple[list[str], str]:
         if self.kind == "node":
-            return ["node", str(BENCH / "reference" / "server.js"), str(self.port)], "/healthz"
+            site = [str(self.site)] if self.site else []
+            return ["node", str(BENCH / "reference" / "server.js"), str(self.port)] + site, "/healthz"
+        if self.kind == "festival":
+            return [sys.executable, "-c", "import sys; from kiosk.ops.commands import main; sys.exit(main())",
+                    "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                    "--db", str(self.database), "--async-mode", ASYNC_MODE], "/healthz"
         target = "kiosk:create_app()" if self.kind == "hub" else "bench.baseline_app:create_app()"
         worker = WORKER_CLASSES[ASYNC_MODE] if self.kind == "hub" else "eventlet"
         cmd = [sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
@@ -76,6 +86,8 @@ class Server:
             "FESTIVAL_ASYNC_MODE": ASYNC_MODE if self.kind == "hub" else "eventlet",
             "PYTHONWARNINGS": "ignore",
         })
+        if self.kind == "festival":  # as an organiser's shell has it: no bench leftovers
+            env = {k: v for k, v in env.items() if not k.startswith("FESTIVAL_") or k == "FESTIVAL_INSTANCE_PATH"}
         if self.database is not None:
             env["FESTIVAL_DATABASE"] = str(self.database)
             env["BENCH_DATABASE"] = str(self.database)
@@ -110,6 +122,19 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("gunicorn worker not found")
 
+    def worker_connections(self) -> int | None:
+        """gunicorn's ``--worker-connections`` as the running master was given it (None: not gunicorn)."""
+        try:
+            argv = Path(f"/proc/{self.proc.pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except (OSError, AttributeError):
+            return None
+        for i, arg in enumerate(argv):
+            if arg == "--worker-connections" and i + 1 < len(argv):
+                return int(argv[i + 1])
+            if arg.startswith("--worker-connections="):
+                return int(arg.split("=", 1)[1])
+        return 1000 if "gunicorn" in " ".join(argv) else None  # gunicorn's own default
+
     def tail(self, chars: int = 3000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-chars:]
@@ -141,7 +166,7 @@ class Server:
         self.log.close()
 
     def __enter__(self) -> "Server":
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()

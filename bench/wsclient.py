@@ -45,8 +45,10 @@ def _frame(text: str, opcode: int = 1) -> bytes:
 class SioClient:
     """One Socket.IO connection. ``on_event(namespace, event, data)`` sees every event."""
 
-    def __init__(self, host: str, port: int, on_event: Callable | None = None, path: str = "/socket.io/"):
+    def __init__(self, host: str, port: int, on_event: Callable | None = None, path: str = "/socket.io/",
+                 source: str | None = None):
         self.host, self.port, self.path = host, port, path
+        self.source = source  # the local address to connect from (a phone's own, bench/firstvisit.py)
         self.on_event = on_event or (lambda ns, event, data: None)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
@@ -59,7 +61,8 @@ class SioClient:
     async def open(self, timeout: float = 20.0) -> None:
         """Open the websocket and wait for Engine.IO's open packet. Raises ConnectError."""
         self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection(self.host, self.port, limit=1 << 20), timeout)
+            asyncio.open_connection(self.host, self.port, limit=1 << 20,
+                                    local_addr=(self.source, 0) if self.source else None), timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (f"GET {self.path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                    f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, capacity, config, db, errors, exports, gctune, i18n, realtime, security, validation, views
+from . import (assets, auth, capacity, config, crowdgate, db, errors, exports, gctune, i18n, realtime, security,
+               validation, views)
 from .realtime import socketio
 
 __all__ = ["create_app", "socketio"]
@@ -68,5 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                     national):
         feature.init_app(app)
     app.jinja_env.globals["festival_name"] = lambda: app.config["FESTIVAL_NAME"]
+    assets.init_app(app)  # static files answered before anything else
+    crowdgate.init_app(app)  # the outermost middleware: staff first while a crowd arrives
     gctune.init_app(app)  # last: freezes what the app built (only when served, GC_TUNE)
     return app

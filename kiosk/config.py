@@ -81,6 +81,7 @@ SETTINGS = (
     Setting("SOCKET_EVENT_RATE", 5, "per second", "Socket.IO messages per connection (token bucket rate)"),
     Setting("SOCKET_EVENT_BURST", 20, "int", "the token bucket's burst"),
     Setting("SOCKET_FLOOD_LIMIT", 60, "int", "messages refused in a row before the connection is cut off"),
+    Setting("PHONE_REQUESTS_AT_ONCE", 4, "int", "staff first while a crowd arrives: phone requests (play page, badge page, register, static files) run at once; 0: no gate (kiosk/crowdgate.py)"),
     Setting("SOCKETIO_PING_INTERVAL", 25, "seconds", "Engine.IO ping interval"),
     Setting("SOCKETIO_PING_TIMEOUT", 20, "seconds", "Engine.IO ping timeout: a silent client is dropped after it"),
     # -- accounts, devices and rate limits

@@ -13,6 +13,11 @@
 //   POST /play/join {code, nickname, lang} → 201 {ok, token, player, game}: a
 //                phone joins over HTTP first, as on the hub; the token is
 //                then the /play auth.
+//   GET <file>   with a site folder (argv[3], bench/fanout.py's snapshot of
+//                the hub's play page and every file it references): each
+//                file from memory, gzipped once at start when the phone
+//                accepts it, with the hub's Cache-Control, an ETag and 304
+//                on revalidation. The page /play ignores its query string.
 // Loopback only: it binds 127.0.0.1.
 "use strict";
 
@@ -101,9 +106,41 @@ function join(req, res) {
   });
 }
 
+const fs = require("fs");
+const path = require("path");
+const zlib = require("zlib");
+const files = new Map(); // path -> {body, gzip, type, cacheControl, etag}
+if (process.argv[3]) {
+  const folder = process.argv[3];
+  for (const entry of JSON.parse(fs.readFileSync(path.join(folder, "site.json"), "utf8"))) {
+    const body = fs.readFileSync(path.join(folder, entry.file));
+    const compressible = /^(text\/|application\/(javascript|json)|image\/svg)/.test(entry.type);
+    files.set(entry.path, { body, gzip: compressible ? zlib.gzipSync(body, { level: 9 }) : null, type: entry.type,
+                            cacheControl: entry.cache_control,
+                            etag: '"' + crypto.createHash("sha1").update(body).digest("base64url") + '"' });
+  }
+}
+
+function serveFile(req, res, file) {
+  const headers = { "Content-Type": file.type, ETag: file.etag };
+  if (file.cacheControl) headers["Cache-Control"] = file.cacheControl;
+  if (req.headers["if-none-match"] === file.etag) { res.writeHead(304, headers); res.end(); return; }
+  let body = file.body;
+  if (file.gzip && /\bgzip\b/.test(req.headers["accept-encoding"] || "")) {
+    body = file.gzip;
+    headers["Content-Encoding"] = "gzip";
+    headers.Vary = "Accept-Encoding";
+  }
+  headers["Content-Length"] = body.length;
+  res.writeHead(200, headers);
+  res.end(body);
+}
+
 const httpServer = http.createServer((req, res) => {
   if (req.url === "/healthz") { res.end("ok"); return; }
   if (req.method === "POST" && req.url === "/play/join") { join(req, res); return; }
+  const file = req.method === "GET" && files.get(req.url.split("?")[0]);
+  if (file) { serveFile(req, res, file); return; }
   res.statusCode = 404;
   res.end();
 });

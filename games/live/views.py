@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from kiosk import phones
+from kiosk.assets import render_shared
 from kiosk.auth import current_principal, role_required
 from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
@@ -144,7 +145,8 @@ def screen_page(game_id: int):
 def play_page():
     """The player page: enter the code (or arrive with ``?code=``), then play."""
     code = request.args.get("code", "")[:12]
-    return render_template("games/play.html", code=code if code.isdigit() else "", badge=None)
+    # The same for every phone with this language and link: rendered once (a crowd opens it at once).
+    return render_shared("games/play.html", code=code if code.isdigit() else "", badge=None)
 
 
 @bp.route("/play/join", methods=["POST"])

@@ -4,6 +4,10 @@ links travel in URL paths (``/b/<token>``, ``/pair/<code>``, ``/s/<token>``,
 badge, device pairing or stage screen. gunicorn logs through
 :class:`RedactingLogger` (``festival serve`` passes ``--logger-class``), which
 writes them as ``…``; :func:`redact_path` is the rule.
+
+Static files answered 2xx or 304 are not logged: a crowd of phones arriving
+would write two such lines each and bury what the log is for, and writing
+them was a tenth of the hub's CPU during the arrival (issue 21).
 """
 from __future__ import annotations
 
@@ -31,14 +35,26 @@ def redact_path(text: str | None) -> str | None:
 EVENTLET_NOTICE = "The eventlet worker is DEPRECATED"
 
 
+def worth_logging(path: str, status: int) -> bool:
+    """False for a static file served (2xx) or revalidated (304); errors are always logged."""
+    return not (path.startswith("/static/") and (200 <= status < 300 or status == 304))
+
+
 class RedactingLogger(Logger):
-    """gunicorn's logger with the request line, path, query and referrer redacted,
-    and without gunicorn's eventlet deprecation notice (:data:`EVENTLET_NOTICE`)."""
+    """gunicorn's logger with the request line, path, query and referrer redacted, without
+    gunicorn's eventlet deprecation notice (:data:`EVENTLET_NOTICE`) and without the lines
+    of static files served (:func:`worth_logging`)."""
 
     def warning(self, msg, *args, **kwargs):
         if isinstance(msg, str) and msg.startswith(EVENTLET_NOTICE):
             return None
         return super().warning(msg, *args, **kwargs)
+
+    def access(self, resp, req, environ, request_time):
+        status = getattr(resp, "status_code", None)
+        if isinstance(status, int) and not worth_logging(environ.get("PATH_INFO", ""), status):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -70,8 +70,9 @@ def test_stage_board_follows_a_live_game_and_partial_credit_reaches_the_phone(br
         stage = stage_ctx.new_page()
         pair_page(stage, live_hub.url, live_hub.database, "stage")
         stage.goto(f"{live_hub.url}/stage?rotation=game:{game['id']}:60")
-        stage.wait_for_function(f"() => window.__festival.lastBoard && "
-                                f"window.__festival.lastBoard.board === 'game:{game['id']}'", timeout=TIMEOUT)
+        stage.wait_for_function("(board) => window.__festival.lastBoard && "
+                                "window.__festival.lastBoard.board === board", arg=f"game:{game['id']}",
+                                timeout=TIMEOUT)
         assert _rows(stage) == []
         phone = phone_ctx.new_page()
         phone.goto(f"{live_hub.url}/play?code={game['code']}")

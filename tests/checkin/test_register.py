@@ -13,7 +13,7 @@ def test_form_offers_a_generated_nickname_and_the_consents(client):
     assert 'name="nickname"' in page and 'value=""' not in page.split('name="nickname"')[1][:80]
     for field in ("consent_child", "consent_public", "consent_guardian", "guardian_contact"):
         assert f'name="{field}"' in page
-    assert "register.js" in page and "<script>" not in page
+    assert 'src="/static/bundle/register.' in page and "<script>" not in page  # its bundle (kiosk/assets.py)
 
 
 def test_adult_registers_and_lands_on_the_badge(client, db):

@@ -83,7 +83,7 @@ def test_http_roles_and_bad_input(app, client, device_client, host, game):
     assert client.post("/play/join", json={"code": game["code"], "nickname": 7}).status_code == 400
     assert client.post("/play/join", data="nope").status_code == 400
     page = client.get(f"/play?code={game['code']}").get_data(as_text=True)
-    assert game["code"] in page and "player.js" in page
+    assert game["code"] in page and "/static/bundle/play." in page  # player.js, bundled (kiosk/assets.py)
 
 
 def test_a_question_round_trip_fans_out_correctly(app, db, host, socket_client, game, device_client):

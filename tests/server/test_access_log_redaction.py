@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from kiosk import create_app
-from kiosk.ops.accesslog import redact_path
+from kiosk.ops.accesslog import redact_path, worth_logging
 from kiosk.ops.serving import gunicorn_argv
 from tests.support.live import LiveServer
 
@@ -32,6 +32,13 @@ def test_other_paths_are_logged_as_they_are():
         assert redact_path(path) == path
 
 
+def test_static_files_served_are_not_logged_but_their_errors_are():
+    assert not worth_logging("/static/bundle/play.0123456789.js", 200)
+    assert not worth_logging("/static/css/app.css", 304)
+    assert worth_logging("/static/css/missing.css", 404)
+    assert worth_logging("/play", 200) and worth_logging("/api/scans", 200)
+
+
 def test_festival_serve_uses_the_redacting_logger():
     argv = gunicorn_argv("127.0.0.1", 8000)
     assert argv[argv.index("--logger-class") + 1] == "kiosk.ops.accesslog.RedactingLogger"
@@ -48,10 +55,13 @@ def test_a_real_gunicorn_logs_no_tokens(tmp_path):
         for path in SECRETS:
             requests.get(server.url + path, timeout=10, allow_redirects=False)
         requests.get(server.url + "/healthz", timeout=10)
+        requests.get(server.url + "/static/css/app.css", timeout=10)
+        requests.get(server.url + "/static/css/no-such-file.css", timeout=10)
     finally:
         server.stop()
     log = server.log_path.read_text(errors="replace")
     assert '"GET /healthz' in log  # the access log is on
+    assert "GET /static/css/app.css" not in log and "GET /static/css/no-such-file.css" in log
     assert "/b/…" in log and "/pair/…" in log and "/s/…" in log
     for secret in SECRETS.values():
         assert secret not in log, secret

@@ -21,3 +21,9 @@ def test_the_hub_runs_the_chosen_worker(tmp_path, monkeypatch):
     assert cmd[cmd.index("-k") + 1] == "gevent"
     baseline, _health = server.Server("baseline", tmp_path)._command()
     assert baseline[baseline.index("-k") + 1] == "eventlet"  # the bare-insert baseline is not the hub
+
+
+def test_festival_serve_gets_the_chosen_mode(tmp_path, monkeypatch):
+    monkeypatch.setattr(server, "ASYNC_MODE", "gevent")
+    cmd, _health = server.Server("festival", tmp_path, database=tmp_path / "f.db")._command()
+    assert cmd[cmd.index("--async-mode") + 1] == "gevent"

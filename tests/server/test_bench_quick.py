@@ -38,6 +38,9 @@ def test_bench_smoke_writes_report_to_given_path(tmp_path):
     assert set(scan["hub_empty"]["unknown"]["results"]) == {"unknown_badge"}
     hub = results["fanout"]["sizes"]["20"]["hub"]
     assert hub["connected"] == 20 and hub["bad_acks"] == 0
+    # the real arrival: every phone loaded the page and its files first, on the hub as served
+    assert hub["arrived_pct"] == 100.0 and hub["site"]["failed"] == [] and hub["requests_per_phone"] >= 2
+    assert hub["served_by"].startswith("festival serve") and hub["cpu_ms_per_arriving_phone"] > 0
     assert "## Goals" in out.read_text()
     # The committed report is only written by a real run, never by the smoke test.
     assert (committed.stat().st_mtime_ns if committed.exists() else None) == before
