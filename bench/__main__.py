@@ -1,4 +1,4 @@
-"""``python -m bench [--quick | --smoke] [--only scan,boards,fanout,badges] [--players N,N] [--out PATH]``
+"""``python -m bench [--quick | --smoke] [--only scan,boards,fanout,badges] [--players N,N] [--async-mode eventlet|gevent] [--out PATH]``
 
 Runs the benchmarks, writes the Markdown report (default docs/benchmarks.md)
 and the raw figures as JSON beside it (same name, .json).
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from kiosk.ops.serving import raise_open_file_limit
 
-from . import machine, report
+from . import machine, report, server
 from .modes import MODES, PARTS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -31,6 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(PARTS), help="comma-separated parts: " + ",".join(PARTS))
     parser.add_argument("--players", default=None,
                         help="fan-out player counts, comma-separated (e.g. 500,1000,2000); overrides the mode's")
+    parser.add_argument("--async-mode", choices=sorted(server.WORKER_CLASSES), default=server.ASYNC_MODE,
+                        help="the hub's async mode and gunicorn worker (default eventlet)")
     parser.add_argument("--out", type=Path, default=DOCS / "benchmarks.md", help="Markdown report path")
     args = parser.parse_args(argv)
     args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -78,6 +81,10 @@ def main(argv=None) -> int:
     cfg = dict(MODES[args.mode])
     if args.player_counts:
         cfg["players"] = args.player_counts
+    # The hub's async mode: bench/server.py's gunicorn worker, and FESTIVAL_ASYNC_MODE for a
+    # hub started any other way (`festival serve` reads it as its default).
+    cfg["async_mode"] = server.ASYNC_MODE = args.async_mode
+    os.environ["FESTIVAL_ASYNC_MODE"] = args.async_mode
 
     def log(message: str) -> None:
         print(message, flush=True)

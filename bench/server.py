@@ -1,4 +1,5 @@
-"""Starting the servers under test: the hub (gunicorn + eventlet, one worker),
+"""Starting the servers under test: the hub (gunicorn + eventlet, one worker;
+gevent with ``python -m bench --async-mode gevent``),
 the bare-insert baseline under the same gunicorn command, and the Node.js
 socket.io reference. Loopback only."""
 from __future__ import annotations
@@ -13,12 +14,16 @@ from pathlib import Path
 
 import requests
 
-from kiosk.ops.serving import raise_open_file_limit
+from kiosk.ops.serving import WORKER_CLASSES as _ALL_WORKERS, raise_open_file_limit
 
 from .procstat import children
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
+
+#: the hub's async modes a bench run can choose, and their gunicorn workers
+WORKER_CLASSES = {mode: _ALL_WORKERS[mode] for mode in ("eventlet", "gevent")}
+ASYNC_MODE = "eventlet"  # set by ``python -m bench --async-mode``
 
 
 def free_port() -> int:
@@ -63,9 +68,10 @@ class Server:
         if self.kind == "festival":
             return [sys.executable, "-c", "import sys; from kiosk.ops.commands import main; sys.exit(main())",
                     "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--db", str(self.database)], "/healthz"
+                    "--db", str(self.database), "--async-mode", ASYNC_MODE], "/healthz"
         target = "kiosk:create_app()" if self.kind == "hub" else "bench.baseline_app:create_app()"
-        cmd = [sys.executable, "-m", "gunicorn", "-k", "eventlet", "-w", "1",
+        worker = WORKER_CLASSES[ASYNC_MODE] if self.kind == "hub" else "eventlet"
+        cmd = [sys.executable, "-m", "gunicorn", "-k", worker, "-w", "1",
                "--bind", f"127.0.0.1:{self.port}", "--no-control-socket",
                "--graceful-timeout", "2", "--timeout", "120", "--backlog", "4096",
                "--worker-connections", str(self.connections), target]
@@ -77,7 +83,7 @@ class Server:
         env.update({
             "PYTHONPATH": str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
             "FESTIVAL_INSTANCE_PATH": str(self.workdir / "instance"),
-            "FESTIVAL_ASYNC_MODE": "eventlet",
+            "FESTIVAL_ASYNC_MODE": ASYNC_MODE if self.kind == "hub" else "eventlet",
             "PYTHONWARNINGS": "ignore",
         })
         if self.kind == "festival":  # as an organiser's shell has it: no bench leftovers

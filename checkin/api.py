@@ -15,6 +15,7 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError, json_body
 from kiosk.scans import SCAN_ID, ScanRequest, parse_scan
 from kiosk.validation import bool_field, text_field
+from kiosk.zones import scanning as zone_scanning
 
 from . import attendees, day, scanning, search
 from .desk import latest_counters
@@ -36,14 +37,14 @@ def label_url(attendee_id: int) -> str | None:
 @bp.route("/scans", methods=["POST"])
 @role_required("desk", "zone")
 def post_scan():
-    """Check in (desk) or log a zone visit (zone kiosk); idempotent on the scan id."""
+    """Check in (desk) or log a zone visit (zone kiosk, kiosk/zones/scanning.py); idempotent on the scan id."""
     principal = current_principal()
     payload = json_body()
     scan = parse_scan(payload)
     db = get_db()
     if principal.role == "zone" or (principal.role == "admin" and payload.get("zone_id") is not None):
-        zone_id = scanning.get_scan_zone(principal, payload.get("zone_id"))
-        result, _is_new = scanning.zone_scan(db, scan, principal, zone_id)
+        zone_id = zone_scanning.scan_zone(principal, payload.get("zone_id"))
+        result, _is_new = zone_scanning.zone_scan(db, scan, principal, zone_id)
     else:
         result, _is_new = scanning.desk_scan(db, scan, principal)
     return jsonify(result)

@@ -53,7 +53,7 @@ def _no_store(response):
 @bp.route("/b/<token>")
 def phone(token: str):
     """The attendee's own badge page: nickname, QR and token; nothing private."""
-    rate_limit("badge_page", current_app.config.get("BADGE_PAGE_RATE_LIMIT", 60))
+    rate_limit("badge_page", current_app.config["BADGE_PAGE_RATE_LIMIT"])
     found = lookup_badge(get_db(), token[:80])
     if found.status == "replaced":
         return _no_store(make_response(render_template("badges/replaced.html"), 410))

@@ -1,27 +1,23 @@
 """The check-in desk: its page, its live counters and the ``/desk`` namespace.
 
-Counters are pushed to every connected desk whenever someone is checked in,
-un-checked-in or registered anywhere. Bursts (a class checked in at once,
-a queue of scans) are coalesced into one push shortly after the first
-change, so each desk gets a handful of small messages, not one per person.
+Counters are pushed (checkin/desk_pusher.py) to every connected desk
+whenever someone is checked in, un-checked-in or registered anywhere.
 """
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, has_app_context, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 
 from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
-from kiosk.realtime import Coalescer, StaffNamespace, socketio
-from kiosk.signals import attendee_registered, checked_in
+from kiosk.realtime import StaffNamespace, socketio
 
 from .scanning import UNDO_WINDOW
 
 bp = Blueprint("desk", __name__)
 
 NAMESPACE = "/desk"
-PUSH_DELAY_S = 0.15  # long enough to merge a burst, short enough to feel live
 
 
 # Both read the covering index attendees_counting (migration m140), not the rows.
@@ -65,21 +61,6 @@ def _remember(payload: dict) -> dict:
     return payload
 
 
-def _send_counters(payload, _key) -> None:
-    socketio.emit("counters", payload, namespace=NAMESPACE)
-
-
-pusher = Coalescer("desk counters", lambda db, _key: _remember(counters(db)), _send_counters,
-                   delay=PUSH_DELAY_S)
-
-
-def _counters_changed(_sender=None, **_kwargs) -> None:
-    """Signal receiver: check-ins, undos and registrations change the counters."""
-    if has_app_context():
-        current_app.extensions.pop("desk_counters", None)
-    pusher.poke()
-
-
 class DeskNamespace(StaffNamespace):
     """``/desk``: check-in desks (and admins). Sends ``counters`` on connect and on every change."""
 
@@ -109,5 +90,3 @@ def init_app(app) -> None:
     """Register the desk page, its namespace and its signal receivers."""
     app.register_blueprint(bp)
     socketio.on_namespace(DeskNamespace(NAMESPACE))
-    checked_in.connect(_counters_changed)
-    attendee_registered.connect(_counters_changed)

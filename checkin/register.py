@@ -40,7 +40,7 @@ def register():
     """Show the form; on POST register the visitor and show their badge."""
     if request.method == "GET":
         return _render({"nickname": unique_default(get_db(), current_language()), "age_band": ""})
-    rate_limit("register", current_app.config.get("REGISTER_RATE_LIMIT", 30))
+    rate_limit("register", current_app.config["REGISTER_RATE_LIMIT"])
     values = _form_values(request.form)
     # A guardian's phone number only makes sense with the guardian's consent.
     contact = values["guardian_contact"] if values["consent_guardian"] else None

@@ -1,22 +1,22 @@
 """Checking people in, and answering every badge scan a device sends.
 
-A desk scan checks the attendee in; a zone-kiosk scan logs a zone visit
-through ``kiosk.zones.service``. Both run through :func:`kiosk.scans.run_scan`, so
-each client-generated scan id is answered once and replayed thereafter.
+A desk scan checks the attendee in (a zone kiosk's scan is
+kiosk/zones/scanning.py, which calls :func:`check_in` for a zone's automatic
+check-in). Both run through :func:`kiosk.scans.run_scan`, so each
+client-generated scan id is answered once and replayed thereafter.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from kiosk.zones import presence, service as zones
+from kiosk.zones import service as zones
 from kiosk.audit import audit
 from kiosk.badgecheck import PROBLEMS, lookup_badge
-from kiosk.db import get_setting, now, parse_time, transaction
+from kiosk.db import now, parse_time, transaction
 from kiosk.errors import NotFound, ServiceError
 from kiosk.i18n import both
 from kiosk.scans import ScanRequest, run_scan
 from kiosk.signals import announce, checked_in
-from kiosk.validation import is_int
 from kiosk.text import clean, given_name, sort_key
 
 from .attendees import MINOR_BANDS, create_attendee
@@ -126,50 +126,6 @@ def desk_scan(db, scan: ScanRequest, principal) -> tuple[dict, bool]:
         return badge.attendee["id"], result
 
     return run_scan(db, scan, principal.id if principal.kind == "device" else None, "checkin", None, handle)
-
-
-def zone_scan(db, scan: ScanRequest, principal, zone_id: int) -> tuple[dict, bool]:
-    """Answer a zone-kiosk scan once per scan id; returns (answer, is_new).
-
-    An attendee who skipped the desk is checked in automatically when the
-    festival setting ``auto_checkin_at_zones`` is on, else told to go to the desk.
-    """
-
-    def handle(db):
-        badge = lookup_badge(db, scan.text)
-        problem = _badge_problem(badge.status)
-        if problem:
-            return None, answer(problem)
-        attendee = badge.attendee
-        if attendee["checked_in_at"] is None:
-            if get_setting(db, "auto_checkin_at_zones", "0") != "1":
-                return attendee["id"], answer("not_checked_in") | {"attendee": zone_attendee(attendee)}
-            check_in(db, attendee, principal.actor, scan.station or principal.name, scan.id, method="zone")
-        if principal.kind == "device" and presence.scan_mode(db, principal.id) == "exit":
-            result = presence.leave(db, attendee, zone_id, scan.id, principal.actor)
-        else:
-            result = zones.visit(db, attendee, zone_id, scan.id, principal.actor)
-        result["attendee"] = zone_attendee(attendee)
-        return attendee["id"], result
-
-    return run_scan(db, scan, principal.id if principal.kind == "device" else None, "zone", zone_id, handle)
-
-
-def zone_attendee(attendee: dict) -> dict:
-    """What a zone kiosk's answer carries about the attendee: the id only.
-    The kiosk, often unattended, shows the public nickname (``display_name``,
-    with consent) and never a given name, school, class or age band, so it
-    does not receive them (data minimisation)."""
-    return {"id": attendee["id"]}
-
-
-def get_scan_zone(principal, requested) -> int:
-    """The zone a scan is for: a zone kiosk's own zone; an admin must name one."""
-    if principal.role == "zone":
-        return principal.zone_id
-    if is_int(requested, 1):
-        return requested
-    raise ServiceError("zone_required", "A zone kiosk needs a zone.")
 
 
 # --- desk actions beyond a badge scan ----------------------------------------

@@ -183,18 +183,6 @@ def store_ranks(db, game: dict) -> None:
     db.execute(_STORE_RANKS.format(tiebreak=tiebreak), {"g": game["id"]})
 
 
-def placed_last(db, game_id: int) -> tuple[int, int]:
-    """The (rank, gap) of a player about to join ``game_id`` with no points.
-
-    A newcomer has 0 points and the latest ``reached_at`` (join time), so
-    every active player ranks ahead of them: rank = active players + 1 and
-    the gap is the lowest active score. Two indexed reads, no ranking.
-    """
-    row = db.execute("SELECT players_active, (SELECT MIN(score) FROM players WHERE game_id = :g AND removed = 0) "
-                     "AS low FROM games WHERE id = :g", {"g": game_id}).fetchone()
-    return row["players_active"] + 1, row["low"] or 0
-
-
 def own_standing(db, game: dict | None, player: dict) -> dict:
     """One player's score, rank, gap to the player just ahead, the player
     count and streak: one primary-key read of the stored rank. ``game`` is

@@ -32,6 +32,7 @@ import threading
 import time
 
 from .auth import DEVICE_COOKIE, STAGE_COOKIE, resolve_principal
+from .config import setting
 from .db import get_db
 
 
@@ -72,11 +73,11 @@ class Admission:
 
     @classmethod
     def from_config(cls, config) -> "Admission":
-        return cls(per_address=int(config.get("SOCKET_MAX_PER_ADDRESS", 300)),
-                   unjoined_per_address=int(config.get("SOCKET_MAX_UNJOINED_PER_ADDRESS", 100)),
-                   max_open=int(config.get("SOCKET_MAX_OPEN", 3400)),
-                   staff_reserve=int(config.get("SOCKET_STAFF_RESERVE", 200)),
-                   join_timeout=float(config.get("SOCKET_JOIN_TIMEOUT", 10)))
+        return cls(per_address=int(setting(config, "SOCKET_MAX_PER_ADDRESS")),
+                   unjoined_per_address=int(setting(config, "SOCKET_MAX_UNJOINED_PER_ADDRESS")),
+                   max_open=int(setting(config, "SOCKET_MAX_OPEN")),
+                   staff_reserve=int(setting(config, "SOCKET_STAFF_RESERVE")),
+                   join_timeout=float(setting(config, "SOCKET_JOIN_TIMEOUT")))
 
     # -- admission of a new handshake (the middleware)
 
@@ -186,7 +187,7 @@ class AdmissionMiddleware:
     def __init__(self, wsgi_app, flask_app, admission: Admission, path: str = "socket.io"):
         self.wsgi_app, self.flask_app, self.admission = wsgi_app, flask_app, admission
         self.prefix = "/" + path.strip("/") + "/"
-        self.session_cookie = flask_app.config.get("SESSION_COOKIE_NAME", "session") + "="
+        self.session_cookie = flask_app.config["SESSION_COOKIE_NAME"] + "="
 
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith(self.prefix) or "sid=" in environ.get("QUERY_STRING", ""):
@@ -232,8 +233,8 @@ class EventLimiter:
 
     @classmethod
     def from_config(cls, config) -> "EventLimiter":
-        return cls(rate=float(config.get("SOCKET_EVENT_RATE", 5)), burst=float(config.get("SOCKET_EVENT_BURST", 20)),
-                   flood_limit=int(config.get("SOCKET_FLOOD_LIMIT", 60)))
+        return cls(rate=float(setting(config, "SOCKET_EVENT_RATE")), burst=float(setting(config, "SOCKET_EVENT_BURST")),
+                   flood_limit=int(setting(config, "SOCKET_FLOOD_LIMIT")))
 
     def check(self, sid) -> int:
         now = self.clock()

@@ -112,7 +112,7 @@ def authenticate(db, username: str, password: str) -> int:
 # password change or a disabled account end that row. A copied cookie dies
 # with its session.
 
-SESSION_IDLE_S = 12 * 3600
+SESSION_IDLE_S = 12 * 3600  # the STAFF_SESSION_IDLE_SECONDS default (kiosk/config.py)
 SESSION_TOUCH_S = 60
 
 
@@ -135,15 +135,6 @@ def end_staff_session(db, sid, why: str = "logout") -> None:
                    "WHERE sid_hash = ? AND ended_at IS NULL", [now(), why, hash_secret(sid)])
 
 
-def end_all_staff_sessions(db, staff_id: int, why: str) -> int:
-    """End every open session of ``staff_id`` (password change, account
-    disabled, "sign out everywhere"). Returns how many were open."""
-    with transaction(db):
-        cur = db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = ? "
-                         "WHERE staff_id = ? AND ended_at IS NULL", [now(), why, staff_id])
-    return cur.rowcount
-
-
 def _staff_principal(db) -> Principal | None:
     sid = session.get("staff_sid")
     if not isinstance(sid, str) or not sid:
@@ -156,7 +147,7 @@ def _staff_principal(db) -> Principal | None:
     ).fetchone()
     if row is None:
         return None
-    idle = current_app.config.get("STAFF_SESSION_IDLE_SECONDS", SESSION_IDLE_S)
+    idle = current_app.config["STAFF_SESSION_IDLE_SECONDS"]
     if row["last_seen_at"] < _ago(idle):
         with transaction(db):
             db.execute("UPDATE staff_sessions SET ended_at = ?, ended_why = 'idle' "

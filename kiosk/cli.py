@@ -107,7 +107,7 @@ def export_command(what, output, fmt, lang):
     fmt = fmt or ("xlsx" if output and output.lower().endswith(".xlsx") else "csv")
     try:
         data, _mimetype, _name = run_export(get_db(), what, fmt, "cli:export",
-                                            lang or current_app.config.get("DEFAULT_LANGUAGE", "vi"))
+                                            lang or current_app.config["DEFAULT_LANGUAGE"])
     except ServiceError as exc:
         raise click.ClickException(f"{translate(exc.message, 'vi', **exc.params)} / "
                                    f"{translate(exc.message, 'en', **exc.params)}") from None

@@ -1,5 +1,8 @@
 """Configuration: defaults, then the instance folder, then FESTIVAL_* variables.
 
+Every setting is in :data:`SETTINGS`, with its default, type and meaning;
+``python -m kiosk.config`` prints them as the table in docs/operations.md.
+
 Later sources win. The secret key is generated on first run and kept in the
 instance folder so that sessions and device credentials survive restarts
 without a secret ever living in the repository.
@@ -10,82 +13,121 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import NamedTuple
 
-DEFAULTS = {
-    "FESTIVAL_NAME": "Ngày hội Không Một Mình",
-    "FESTIVAL_NAME_EN": "Not Alone Festival",
-    # Socket.IO async mode: eventlet (production default), gevent or threading.
-    "ASYNC_MODE": "eventlet",
-    "DATABASE": None,  # filled from the instance folder when not given
-    "DEFAULT_LANGUAGE": "vi",
-    # The festival's time zone (IANA name): Excel exports show times in it (docs/operations.md).
-    "TIMEZONE": "Asia/Ho_Chi_Minh",
-    "LANGUAGES": ("vi", "en"),
-    # SQLite durability: FULL survives power loss in WAL mode (see docs/operations.md).
-    "SQLITE_SYNCHRONOUS": "FULL",
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "PERMANENT_SESSION_LIFETIME": 3 * 24 * 3600,
-    # The address other devices use (QR codes, pairing links, the join address); None
-    # means the URL the request came in on, or the LAN address instead of 127.0.0.1.
-    "PUBLIC_URL": None,
-    # The address gunicorn listens on, set by festival serve (0.0.0.0: every interface).
-    # None (unknown) counts as every interface: links for other devices then use the LAN
-    # address when the admin is opened on 127.0.0.1 (kiosk/network.py).
-    "LISTEN_HOST": None,
-    "MESSAGE_QUEUE": None,
-    # Continuous replica of the festival file (Litestream): file:///folder or
-    # sftp://user@host/path; devices fail over to STANDBY_URLS (docs/operations.md).
-    "REPLICA_URL": None,
-    "REPLICA_SSH_KEY": None,
-    "REPLICA_SSH_HOST_KEY": None,
-    "REPLICA_SYNC_INTERVAL": "1s",
-    "REPLICA_MONITOR_INTERVAL": "1s",
-    "STANDBY_URLS": [],
-    # The national hub this hub pushes its outcomes bundle to (festival serve --national URL;
-    # kiosk/national/push.py), its one-time pairing code, and the least seconds between pushes.
-    "NATIONAL_URL": None,
-    "NATIONAL_PAIRING_CODE": None,
-    "NATIONAL_PUSH_EVERY_S": 180,
-    # Set by `festival serve` in the gunicorn worker only (never in CLI commands or tests).
-    "SERVED": False,
-    # Socket.IO admission and event limits (kiosk/admission.py, docs/operations.md).
-    # A classroom behind one NAT address can hold many phones: raise
-    # SOCKET_MAX_PER_ADDRESS for big schools.
-    "SOCKET_MAX_PER_ADDRESS": 300,
-    "SOCKET_MAX_UNJOINED_PER_ADDRESS": 100,
-    # Players per game (None: 3,000). SOCKET_MAX_OPEN, SOCKET_STAFF_RESERVE,
-    # gunicorn's --worker-connections and the open-file limit follow from it
-    # when unset (kiosk/capacity.py: 3,400 and 200 for 3,000 players).
-    "GAME_MAX_PLAYERS": None,
-    "SOCKET_MAX_OPEN": None,
-    "SOCKET_STAFF_RESERVE": None,
-    "SOCKET_JOIN_TIMEOUT": 10,
-    # An emit to a big room (a question to every phone) yields to other work
-    # after this many sockets (kiosk/rooms.py); 0: one stretch, as before.
-    "SOCKET_FANOUT_SLICE": 128,
-    "SOCKET_EVENT_RATE": 5,
-    "SOCKET_EVENT_BURST": 20,
-    "SOCKET_FLOOD_LIMIT": 60,
-    # Staff first while a crowd of phones arrives (kiosk/crowdgate.py): at most this many
-    # phone requests (play page, badge page, register, static files) run at once; 0 = no gate.
-    "PHONE_REQUESTS_AT_ONCE": 4,
-    # An organiser's extra nickname word list (a text file, format as in
-    # kiosk/data/blocked_words.txt), added to the shipped one.
-    "NICKNAME_BLOCKLIST": None,
-    # Failed login attempts per username and address together (pairing: per address) per minute.
-    "LOGIN_RATE_LIMIT": 10,
-    # Password hashes a minute for addresses where no staff signed in lately (kiosk/security.py).
-    "LOGIN_HASHES_PER_MINUTE": 60,
-    "PAIRING_TTL_SECONDS": 600,
-    # /healthz writes a probe at most this often (kiosk/health.py).
-    "WRITE_PROBE_SECONDS": 5,
-    # .xlsx class lists are parsed in a child process with these limits (checkin/xlsx.py).
-    "XLSX_CHILD_SECONDS": 30,
-    "XLSX_CHILD_MEMORY_MB": 1024,
-    "TESTING": False,
-}
+class Setting(NamedTuple):
+    key: str
+    default: object
+    type: str
+    meaning: str
+
+
+#: Every setting: its key (``FESTIVAL_<key>`` in the environment, or the key in
+#: instance/config.json), default, type and meaning. docs/operations.md's
+#: settings table is made from this one (tests/kiosk/test_config.py checks it),
+#: and the code reads no setting that is not here, with no default of its own.
+SETTINGS = (
+    # -- the festival
+    Setting("FESTIVAL_NAME", "Ngày hội Không Một Mình", "text", "the festival's name (Vietnamese), on pages and the report"),
+    Setting("FESTIVAL_NAME_EN", "Not Alone Festival", "text", "the festival's name in English"),
+    Setting("DEFAULT_LANGUAGE", "vi", "vi or en", "the language of a visitor who has not chosen one"),
+    Setting("PUBLIC_URL", None, "URL", "the address other devices use (QR codes, pairing links, the join address); none: the URL the request came in on, or the LAN address instead of 127.0.0.1"),
+    Setting("LISTEN_HOST", None, "address", "the address gunicorn listens on (festival serve sets it); none counts as every interface"),
+    Setting("REPORT_UTC_OFFSET_HOURS", 7, "hours", "the time zone of the impact report's hours (Vietnam: +7)"),
+    Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone", "the festival's time zone: Excel exports show times in it"),
+    # -- serving and storage
+    Setting("DATABASE", None, "path", "the festival's SQLite file; none: instance/festival.db"),
+    Setting("ASYNC_MODE", "eventlet", "eventlet, gevent or threading", "the Socket.IO async mode and gunicorn worker"),
+    Setting("SQLITE_SYNCHRONOUS", "FULL", "FULL or NORMAL", "SQLite durability of every commit (FULL survives power loss)"),
+    Setting("GAME_SYNCHRONOUS", "NORMAL", "FULL or NORMAL", "durability of live-game answers (NORMAL survives a crash of the hub process)"),
+    Setting("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, "bytes", "the largest request body (class lists included)"),
+    Setting("GC_TUNE", False, "bool", "tune the garbage collector of a served hub (festival serve sets it)"),
+    Setting("SERVED", False, "bool", "set by festival serve in the gunicorn worker only (never in CLI commands or tests)"),
+    Setting("GC_STATS", None, "path", "a file the worker writes its garbage-collection pauses to (benchmarks)"),
+    Setting("WRITE_PROBE_SECONDS", 5, "seconds", "/healthz writes a probe at most this often (kiosk/health.py)"),
+    Setting("XLSX_CHILD_SECONDS", 30, "seconds", "an .xlsx class list is parsed in a child process stopped after this long (checkin/xlsx.py)"),
+    Setting("XLSX_CHILD_MEMORY_MB", 1024, "MiB", "the memory that child may use"),
+    # -- scaling out and failing over
+    Setting("MESSAGE_QUEUE", None, "redis:// URL", "the Redis message queue shared with edge nodes (needs the [scale] extra)"),
+    Setting("SOCKETIO_CHANNEL", "festival", "text", "the channel name on the message queue"),
+    Setting("NODE_ROLE", "hub", "hub or edge", "an edge node serves pages and sockets and leaves background writers to the hub"),
+    Setting("CORS_ALLOWED_ORIGINS", None, "list of origins", "origins allowed to open sockets; none: same origin only"),
+    Setting("PHONE_PORTS", [], "list of ports", "the phone processes' ports (festival serve --workers sets it; kiosk/phones.py)"),
+    Setting("HUB_PORT", None, "port", "the hub's port, whose pages phone processes take sockets from (festival serve --workers)"),
+    Setting("STANDBY_URLS", [], "list of URLs", "standby hubs devices fail over to"),
+    Setting("REPLICA_URL", None, "file:// or sftp:// URL", "the continuous replica (Litestream) of the festival file"),
+    Setting("REPLICA_SSH_KEY", None, "path", "the SSH key for an sftp:// replica"),
+    Setting("REPLICA_SSH_HOST_KEY", None, "text", "the replica host's public key (known_hosts line)"),
+    Setting("REPLICA_SYNC_INTERVAL", "1s", "duration", "how often the replica is brought up to date"),
+    Setting("REPLICA_MONITOR_INTERVAL", "1s", "duration", "how often the WAL is checked for new writes"),
+    # -- the national picture (kiosk/national/push.py; festival serve --national URL)
+    Setting("NATIONAL_URL", None, "URL", "the national hub this hub pushes its outcomes bundle to"),
+    Setting("NATIONAL_PAIRING_CODE", None, "text", "the one-time pairing code for the national hub"),
+    Setting("NATIONAL_PUSH_EVERY_S", 180, "seconds", "the least time between two pushes to the national hub"),
+    # -- backups
+    Setting("BACKUP_DIR", None, "path", "the folder (USB stick) automatic backups go to; none: no automatic backups"),
+    Setting("BACKUP_KEEP", 10, "int", "backups kept in that folder"),
+    Setting("BACKUP_INTERVAL_MINUTES", 5, "minutes", "time between automatic backups"),
+    # -- sockets (kiosk/admission.py). A classroom behind one NAT address can hold many
+    # phones: raise SOCKET_MAX_PER_ADDRESS for big schools. SOCKET_MAX_OPEN,
+    # SOCKET_STAFF_RESERVE, gunicorn's --worker-connections and the open-file limit
+    # follow from GAME_MAX_PLAYERS when unset (kiosk/capacity.py).
+    Setting("SOCKET_MAX_PER_ADDRESS", 300, "int", "open Socket.IO connections from one client address"),
+    Setting("SOCKET_MAX_UNJOINED_PER_ADDRESS", 100, "int", "of those, connections that have joined no namespace yet"),
+    Setting("SOCKET_MAX_OPEN", None, "int", "open connections in all (not counting the staff reserve); none: from GAME_MAX_PLAYERS (3,400 for 3,000)"),
+    Setting("SOCKET_STAFF_RESERVE", None, "int", "extra connections only staff may use once a cap is reached; none: from GAME_MAX_PLAYERS (200 for 3,000)"),
+    Setting("SOCKET_FANOUT_SLICE", 128, "int", "an emit to a big room yields to other work after this many sockets; 0: one stretch"),
+    Setting("SOCKET_JOIN_TIMEOUT", 10, "seconds", "a connection in no namespace this long is closed"),
+    Setting("SOCKET_EVENT_RATE", 5, "per second", "Socket.IO messages per connection (token bucket rate)"),
+    Setting("SOCKET_EVENT_BURST", 20, "int", "the token bucket's burst"),
+    Setting("SOCKET_FLOOD_LIMIT", 60, "int", "messages refused in a row before the connection is cut off"),
+    Setting("PHONE_REQUESTS_AT_ONCE", 4, "int", "staff first while a crowd arrives: phone requests (play page, badge page, register, static files) run at once; 0: no gate (kiosk/crowdgate.py)"),
+    Setting("SOCKETIO_PING_INTERVAL", 25, "seconds", "Engine.IO ping interval"),
+    Setting("SOCKETIO_PING_TIMEOUT", 20, "seconds", "Engine.IO ping timeout: a silent client is dropped after it"),
+    # -- accounts, devices and rate limits
+    Setting("LOGIN_RATE_LIMIT", 10, "per minute", "failed logins per username and address together (pairing: per address)"),
+    Setting("LOGIN_HASHES_PER_MINUTE", 60, "per minute", "password hashes for addresses where no staff signed in lately (kiosk/security.py)"),
+    Setting("REGISTER_RATE_LIMIT", 30, "per minute", "self-registrations per client address"),
+    Setting("GAME_JOIN_RATE_LIMIT", 60, "per minute", "live-game joins per client address"),
+    Setting("BADGE_PAGE_RATE_LIMIT", 60, "per minute", "badge (phone) page views per client address"),
+    Setting("STAFF_SESSION_IDLE_SECONDS", 12 * 3600, "seconds", "a staff session unused this long ends"),
+    Setting("PERMANENT_SESSION_LIFETIME", 3 * 24 * 3600, "seconds", "the staff session cookie's lifetime"),
+    Setting("SESSION_COOKIE_HTTPONLY", True, "bool", "the session cookie is hidden from scripts"),
+    Setting("SESSION_COOKIE_SAMESITE", "Lax", "Lax or Strict", "the session cookie's SameSite"),
+    Setting("NICKNAME_BLOCKLIST", None, "path", "an organiser's extra blocked nickname words (as kiosk/data/blocked_words.txt)"),
+    # -- live games
+    Setting("GAME_MAX_PLAYERS", None, "int", "players per live game; none: 3,000 (kiosk/capacity.py); the socket caps follow from it"),
+    Setting("GAME_CLOCK", None, "bool", "run the game clock; none: on in a served hub, off in tests"),
+    # -- tests
+    Setting("TESTING", False, "bool", "Flask's test mode"),
+    Setting("CSRF_DISABLED", False, "bool", "tests only: skip the CSRF check"),
+    Setting("DASHBOARD_PUSH", False, "bool", "tests only: push the dashboard in a test app"),
+    Setting("BOARD_PUBLISHER_THREAD", False, "bool", "tests only: start the boards' publisher in a test app"),
+)
+
+DEFAULTS = {s.key: s.default for s in SETTINGS}
+
+
+def setting(config, key: str):
+    """``config[key]``, or its default here when ``config`` lacks it (a plain dict in a test)."""
+    return config.get(key, DEFAULTS[key])
+
+
+def settings_table() -> str:
+    """The Markdown table of every setting (docs/operations.md, "Settings")."""
+    def shown(value) -> str:
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if isinstance(value, (list, tuple)):
+            return "none" if not value else ", ".join(map(str, value))
+        return f"`{value}`"
+
+    rows = ["| setting | default | type | meaning |", "|---|---|---|---|"]
+    rows += [f"| `{s.key}` | {shown(s.default)} | {s.type} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows) + "\n"
+
 
 _ENV_PREFIX = "FESTIVAL_"
 
@@ -142,3 +184,7 @@ def _instance_secret(instance: Path) -> str:
         with os.fdopen(fd, "w") as fh:
             fh.write(key)
         return key
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")

@@ -52,7 +52,7 @@ def app_connection(app):
     background tasks, which have no request to hold one (call inside
     ``app.app_context()`` where needed). A coalesced push several times a
     second no longer opens a connection (and parses the schema) each time."""
-    source = pool(app, app.config.get("SQLITE_SYNCHRONOUS", "FULL"))
+    source = pool(app, app.config["SQLITE_SYNCHRONOUS"])
     db = source.take()
     try:
         yield db

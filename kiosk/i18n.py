@@ -33,7 +33,7 @@ def current_language() -> str:
         if lang is None:
             lang = request.cookies.get("lang")
             if lang not in LANGUAGES:
-                lang = current_app.config.get("DEFAULT_LANGUAGE", "vi")
+                lang = current_app.config["DEFAULT_LANGUAGE"]
             g.lang = lang
         return lang
     return "vi"

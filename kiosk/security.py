@@ -7,7 +7,6 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, request, session
@@ -201,21 +200,6 @@ def record_failure(bucket: str, keys) -> None:
     limiter: RateLimiter = current_app.extensions["festival_ratelimiter"]
     for key in keys:
         limiter.record(bucket, key)
-
-
-def rate_limited(bucket: str, limit: int | None = None, per: float = 60.0):
-    """Decorator form of :func:`rate_limit` (only unsafe methods count)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if request.method in UNSAFE_METHODS:
-                rate_limit(bucket, limit, per)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 # --- the Host header ----------------------------------------------------------

@@ -24,8 +24,26 @@ zone_visited = _signals.signal("zone-visited")
 attendee_registered = _signals.signal("attendee-registered")
 #: attendee_id=, rule_id=, claimed=bool — a passport reward was unlocked or claimed
 reward_changed = _signals.signal("reward-changed")
-#: game_id= — a live game ended (results, histories and quiz stats change)
+#: game_id=, result= (podium, each player's standing) — a live game ended
 game_ended = _signals.signal("game-ended")
+#: opened= {"game", "question"} — a live question opened
+question_opened = _signals.signal("question-opened")
+#: summary= (the reveal: spread, top, each player's result) — a live question closed
+question_closed = _signals.signal("question-closed")
+#: game= — a live question was paused
+game_paused = _signals.signal("game-paused")
+#: resumed= {"game", "question"} — a paused question goes on
+game_resumed = _signals.signal("game-resumed")
+#: game_ids=[...] — a live game's counters changed (players joined or hidden, answers stored)
+game_counts_changed = _signals.signal("game-counts-changed")
+#: game_id=, player_id= — a host removed a player (their phones are told and disconnected)
+player_removed = _signals.signal("player-removed")
+#: device_id= — a device was revoked (its sockets are disconnected)
+device_revoked = _signals.signal("device-revoked")
+#: device_id= — a device reported its offline queue (the dashboard shows it)
+device_reported = _signals.signal("device-reported")
+#: link_id= — a stage link was revoked (its screens are disconnected)
+stage_link_revoked = _signals.signal("stage-link-revoked")
 #: hub= — a national hub imported a hub's newer outcomes bundle (the national board changes)
 outcomes_imported = _signals.signal("outcomes-imported")
 

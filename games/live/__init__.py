@@ -1,6 +1,8 @@
 """Live hosted games: the server-timed state machine (``game``), its
-connection pool (``db``), the ``/play``, ``/host`` and ``/gamescreen``
-namespaces and the game clock (``sockets``), and the pages (``views``)."""
+connection pool (``db``), the answer writer (``answers``), the ``/play``,
+``/host`` and ``/gamescreen`` namespaces (``sockets``), the pusher
+(``pushes``), the clock (``clock``), snapshots and counters (``snapshots``),
+results (``results``) and the pages (``views``)."""
 from __future__ import annotations
 
 from . import board, views

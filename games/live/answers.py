@@ -14,9 +14,11 @@ handlers and yields before the next chunk. Nothing is acknowledged before its
 commit. Staff requests and other games' events run between chunks, and the
 commit is paid once per chunk instead of once per answer.
 
-Only a worker that serves many sockets at once (eventlet) queues; the
-threading mode of the unit tests writes each answer alone, through the same
-:func:`write_chunk`.
+Only a worker that serves many sockets at once (eventlet or gevent) queues;
+the threading mode of the unit tests writes each answer alone, through the
+same :func:`write_chunk`. Either way, after the commit the game service
+settles the answers (:func:`games.live.game.settle_answers`: the rule that
+closes a question when everyone answered) and announces what changed.
 """
 from __future__ import annotations
 
@@ -24,7 +26,11 @@ import logging
 from dataclasses import dataclass, field
 
 from kiosk.db import transaction
+from kiosk.realtime import socketio
+from kiosk.realtime_adapter import after_fanout, create_event
 
+from games.live import clock as live_clock
+from games.live import db as live_db
 from games.live import game as live
 from games import scoring
 
@@ -76,8 +82,8 @@ class AnswerQueue:
     ``write(chunk)`` stores a chunk (as :func:`write_chunk`), then the
     chunk's handlers are woken, then ``after(chunk)`` announces what the
     chunk changed (a question closed by its last answer, the live counters).
-    ``spawn``, ``sleep`` and ``event`` are the async mode's (eventlet in a
-    served hub): :meth:`submit` is called from a handler's green thread and
+    ``spawn``, ``sleep`` and ``event`` are the async mode's (eventlet or
+    gevent in a served hub): :meth:`submit` is called from a handler's green thread and
     blocks only that one.
     """
 
@@ -132,3 +138,58 @@ class AnswerQueue:
             if self.pending:  # queued after the last look (a flush that yielded)
                 self.writing = True
                 self.spawn(self._drain)
+
+
+def submit(app, answer: Answer) -> dict:
+    """Store ``answer`` (queued with others in a served hub, alone otherwise); returns its ack.
+
+    Timed already: it waits while a question's fan-out is under way (kiosk/realtime_adapter.py).
+    """
+    after_fanout(socketio.server)
+    queue = app.extensions.get("live_answers")
+    if queue is not None:
+        return queue.submit(answer)
+    write_answers(app, [answer])
+    announce_answers(app, [answer])
+    if answer.error is not None:
+        raise answer.error
+    return answer.ack
+
+
+def write_answers(app, chunk: list[Answer]) -> None:
+    with app.app_context():
+        source = live_db.pool_for(app)
+        db = source.take()
+        try:
+            write_chunk(db, chunk)
+        finally:
+            source.give(db)
+
+
+def announce_answers(app, chunk: list[Answer]) -> None:
+    """After a chunk's commit: the game service settles it (a question its last
+    answer completed closes; the other games' counters changed)."""
+    acks = [a.ack for a in chunk if a.ack is not None]
+    if not acks:
+        return
+    with app.app_context():
+        source = live_db.pool_for(app)
+        db = source.take()
+        try:
+            live.settle_answers(db, acks, live_clock.clock())
+        finally:
+            source.give(db)
+
+
+#: async modes whose handlers wait cheaply on an event: their answers are queued and written together
+QUEUED_MODES = ("eventlet", "gevent", "gevent_uwsgi")
+
+
+def init_app(app, socketio) -> None:
+    """A served hub (eventlet or gevent) writes answers in chunks (:class:`AnswerQueue`);
+    the threading mode of the unit tests writes each alone."""
+    server = socketio.server
+    if server is not None and server.async_mode in QUEUED_MODES:
+        app.extensions["live_answers"] = AnswerQueue(
+            lambda chunk: write_answers(app, chunk), lambda chunk: announce_answers(app, chunk),
+            socketio.start_background_task, socketio.sleep, lambda: create_event(server))

@@ -3,7 +3,7 @@
 The boards feature (kiosk.boards) serves a board id to any stage screen and
 pushes it when it changes; this module registers the ``game`` source and
 marks a game's board dirty whenever the game's counters or scores are pushed
-(games.live.sockets), so a screen set to ``game:ID`` moves with the game, at
+(games.live.pushes), so a screen set to ``game:ID`` moves with the game, at
 most 4 times a second, only while someone watches it. Names follow the public
 screens' rule (games.scoring.public_name); the others are "Người chơi #n".
 """

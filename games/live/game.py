@@ -9,58 +9,42 @@ expired while it was down).
 States: ``lobby`` → ``question`` ⇄ ``paused`` → ``reveal`` → ``question`` …
 → ``ended``. The client's own clock is never trusted: an answer counts only
 when the server receives it before ``deadline + ANSWER_ALLOWANCE_S``.
-Socket pushes are done by games.live.sockets from the returned results.
+Each transition announces what it changed (kiosk.signals.announce, after
+its commit); games/live/pushes.py turns the announcements into pushes.
 """
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 
-from kiosk import nicknames
-from kiosk.auth import hash_secret
-from kiosk.capacity import DEFAULT_PLAYERS
 from kiosk.audit import audit
 from kiosk.db import transaction
-from kiosk.errors import NotFound, ServiceError
+from kiosk.errors import ServiceError
 from kiosk.points import award
 from kiosk.validation import is_int
-from kiosk.signals import announce, game_ended
+from kiosk.signals import (announce, game_counts_changed, game_ended, game_paused, game_resumed, question_closed,
+                           question_opened)
 
 from games.quiz import questions
 from games import scoring
 from games.scoring import final_podium, reveal_summary
+# The parts of a game in their own modules, named here too so callers keep one
+# name (``live.join_by_code``, ``live.answer``): state (rows, limits), players
+# (joining, hiding, removing), answering (one answer, server-timed).
+from games.live.state import (ANSWER_ALLOWANCE_S, CODE_ATTEMPTS, DEFAULT_TIME_LIMIT, MAX_PLAYERS,  # noqa: F401
+                              OPEN_STATES, QUESTION_COUNT_RANGE, TIME_LIMIT_RANGE, _game, _question_row,
+                              _require_state, get_game, open_game_by_code, question_payload)
+from games.live.players import (hide_player, join_by_code, join_with_badge, player_for_token,  # noqa: F401
+                                remove_player)
+from games.live.answering import answer  # noqa: F401
+
+__all__ = ["ANSWER_ALLOWANCE_S", "DEFAULT_TIME_LIMIT", "MAX_PLAYERS", "OPEN_STATES", "QUESTION_COUNT_RANGE",
+           "TIME_LIMIT_RANGE", "get_game", "open_game_by_code", "question_payload", "join_by_code",
+           "join_with_badge", "player_for_token", "hide_player", "remove_player", "answer", "create_game",
+           "next_question", "start_game", "pause", "resume", "settle_answers", "close_question", "skip",
+           "end_game", "tick"]
 
 log = logging.getLogger(__name__)
-
-# How late (server time) an answer may arrive after the deadline and still
-# count: covers the trip from a phone over crowded venue Wi-Fi.
-ANSWER_ALLOWANCE_S = 0.3
-DEFAULT_TIME_LIMIT = 20
-TIME_LIMIT_RANGE = (5, 120)
-QUESTION_COUNT_RANGE = (1, 30)
-MAX_PLAYERS = DEFAULT_PLAYERS  # GAME_MAX_PLAYERS unset (kiosk/capacity.py)
-CODE_ATTEMPTS = 50
-OPEN_STATES = ("lobby", "question", "paused", "reveal")
-
-
-def _game(db, game_id: int) -> dict:
-    row = db.execute("SELECT * FROM games WHERE id = ?", [game_id]).fetchone()
-    if row is None:
-        raise NotFound("unknown_game", "That game does not exist.")
-    return dict(row)
-
-
-def get_game(db, game_id: int) -> dict:
-    """The game row as a dict. Raises NotFound ``unknown_game``."""
-    return _game(db, game_id)
-
-
-def _require_state(game: dict, *states: str) -> None:
-    if game["state"] not in states:
-        err = ServiceError("bad_state", "The game cannot do that now.", status=409)
-        err.extra["state"] = game["state"]
-        raise err
 
 
 # ------------------------------------------------------------------ creating
@@ -121,143 +105,7 @@ def _free_code(db) -> str:
     raise ServiceError("no_free_code", "No free join code; end an old game first.", status=503)
 
 
-def open_game_by_code(db, code) -> dict:
-    """The open game with join ``code``. Raises NotFound ``unknown_code``."""
-    code = str(code or "").strip().replace(" ", "")
-    row = None
-    if len(code) == 6 and code.isdigit():
-        row = db.execute("SELECT * FROM games WHERE code = ? AND state != 'ended'", [code]).fetchone()
-    if row is None:
-        raise NotFound("unknown_code", "No open game has that code. Check the code on the big screen.")
-    return dict(row)
-
-
-# ------------------------------------------------------------------- joining
-
-def join_by_code(db, code, now: float, nickname: str | None = None, lang: str = "vi",
-                 cap: int | None = None) -> dict:
-    """A walk-up joins the open game ``code`` with a custom (filtered) or generated nickname.
-
-    Returns ``{"player": row, "token": rejoin token, "game": row}``; the token
-    is shown once (only its hash is stored). Raises ``unknown_code``,
-    ``bad_nickname``, ``game_full`` (``cap`` players, default MAX_PLAYERS).
-    """
-    game = open_game_by_code(db, code)
-    name = nicknames.validate(nickname) if nickname else nicknames.generate(lang)
-    return _add_player(db, game, None, name, now, cap)
-
-
-def join_with_badge(db, code, attendee_id: int, now: float, cap: int | None = None) -> dict:
-    """A badge holder joins (or rejoins) game ``code`` under their festival nickname.
-
-    Rejoining returns the same player (score kept) with a new token. Raises
-    ``unknown_code``, ``unknown_attendee``, ``player_removed``, ``game_full``.
-    """
-    game = open_game_by_code(db, code)
-    person = db.execute("SELECT nickname FROM attendees WHERE id = ? AND purged_at IS NULL",
-                        [attendee_id]).fetchone()
-    if person is None:
-        raise NotFound("unknown_attendee", "No such attendee.")
-    existing = db.execute("SELECT * FROM players WHERE game_id = ? AND attendee_id = ?",
-                          [game["id"], attendee_id]).fetchone()
-    if existing is None:
-        return _add_player(db, game, attendee_id, person["nickname"], now, cap)
-    if existing["removed"]:
-        raise ServiceError("player_removed", "The host removed you from this game.", status=403)
-    token = secrets.token_urlsafe(18)
-    with transaction(db):
-        db.execute("UPDATE players SET rejoin_hash = ? WHERE id = ?", [hash_secret(token), existing["id"]])
-    return {"player": dict(existing), "token": token, "game": game}
-
-
-def _add_player(db, game: dict, attendee_id: int | None, nickname: str, now: float,
-                cap: int | None = None) -> dict:
-    """Insert the player in one statement (issue 17: a crowd of phones joins at once).
-
-    Numbers run 1, 2, 3 … per game (purged players keep theirs used), so the
-    highest number is the count of players ever joined: an index read, and
-    the cap. A newcomer has 0 points and the latest ``reached_at``, so every
-    active player ranks ahead: rank = active players + 1, gap = the lowest
-    active score (as :func:`games.scoring.placed_last`). Raises ``game_full``.
-    """
-    token = secrets.token_urlsafe(18)
-    with transaction(db):
-        row = db.execute(
-            "INSERT INTO players (game_id, num, attendee_id, nickname, rejoin_hash, reached_at, joined_at, "
-            "rank, gap) SELECT g.id, t.top + 1, :a, :nick, :hash, :now, :now, g.players_active + 1, "
-            "COALESCE((SELECT MIN(score) FROM players WHERE game_id = g.id AND removed = 0), 0) "
-            "FROM games g, (SELECT COALESCE(MAX(num), 0) AS top FROM players WHERE game_id = :g) t "
-            "WHERE g.id = :g AND t.top < :cap RETURNING *",
-            {"g": game["id"], "a": attendee_id, "nick": nickname, "hash": hash_secret(token), "now": now,
-             "cap": cap or MAX_PLAYERS}).fetchone()
-        if row is None:
-            raise ServiceError("game_full", "This game is full.", status=409)
-        player = dict(row)
-    return {"player": player, "token": token, "game": game}
-
-
-def player_for_token(db, token) -> dict | None:
-    """The (not removed) player holding rejoin ``token``, or None."""
-    if not isinstance(token, str) or not 10 <= len(token) <= 100:
-        return None
-    row = db.execute("SELECT * FROM players WHERE rejoin_hash = ? AND removed = 0",
-                     [hash_secret(token)]).fetchone()
-    return dict(row) if row else None
-
-
-def _player(db, game_id: int, player_id: int) -> dict:
-    row = db.execute("SELECT * FROM players WHERE id = ? AND game_id = ?", [player_id, game_id]).fetchone()
-    if row is None:
-        raise NotFound("unknown_player", "No such player in this game.")
-    return dict(row)
-
-
-def hide_player(db, game_id: int, player_id: int, hidden: bool = True) -> dict:
-    """Hide (or show again) a player's name on public screens. Raises ``unknown_player``."""
-    with transaction(db):
-        _player(db, game_id, player_id)
-        db.execute("UPDATE players SET hidden = ? WHERE id = ?", [int(bool(hidden)), player_id])
-        return _player(db, game_id, player_id)
-
-
-def remove_player(db, game_id: int, player_id: int) -> dict:
-    """Remove a player: their token stops working and they leave every ranking
-    (the others' stored ranks are recomputed). Raises ``unknown_player``.
-    """
-    with transaction(db):
-        _player(db, game_id, player_id)
-        db.execute("UPDATE players SET removed = 1, rank = NULL WHERE id = ?", [player_id])
-        scoring.store_ranks(db, _game(db, game_id))
-        return _player(db, game_id, player_id)
-
-
 # ------------------------------------------------------------------ questions
-
-def _question_row(db, game_id: int, idx: int) -> dict:
-    row = db.execute("SELECT * FROM game_questions WHERE game_id = ? AND idx = ?", [game_id, idx]).fetchone()
-    if row is None:
-        raise NotFound("unknown_question", "That question does not exist.")
-    return dict(row)
-
-
-def question_payload(db, game: dict) -> dict | None:
-    """The open question as sent to players (no answer), or None when none is open.
-
-    Short keys (docs/games.md): ``g`` game, ``i`` index, ``n`` count, ``p``
-    prompt {vi,en}, ``o`` options [{vi,en}], ``m`` 1 when several answers
-    may be chosen, ``lim`` limit ms, ``dl`` deadline (server epoch ms),
-    ``rem`` ms left when paused.
-    """
-    if game["state"] not in ("question", "paused"):
-        return None
-    gq = _question_row(db, game["id"], game["current_idx"])
-    pub = questions.public_question(questions.get_question(db, gq["question_id"]))
-    payload = {"g": game["id"], "i": game["current_idx"], "n": game["question_count"],
-               "p": pub["prompt"], "o": pub["options"], "m": int(pub["select"] == "many"),
-               "lim": gq["time_limit"] * 1000, "dl": round(game["deadline"] * 1000)}
-    if game["state"] == "paused":
-        payload["rem"] = round(game["paused_remaining"] * 1000)
-    return payload
 
 
 def next_question(db, game_id: int, now: float) -> dict:
@@ -280,7 +128,9 @@ def next_question(db, game_id: int, now: float) -> dict:
         db.execute("UPDATE games SET state = 'question', current_idx = ?, question_started_at = ?, "
                    "deadline = ?, paused_remaining = NULL WHERE id = ?", [idx, now, now + limit, game_id])
         game = _game(db, game_id)
-        return {"kind": "question", "game": game, "question": question_payload(db, game)}
+        opened = {"kind": "question", "game": game, "question": question_payload(db, game)}
+        announce(db, question_opened, opened=opened)
+        return opened
 
 
 start_game = next_question
@@ -293,7 +143,9 @@ def pause(db, game_id: int, now: float) -> dict:
         _require_state(game, "question")
         remaining = max(0.0, game["deadline"] - now)
         db.execute("UPDATE games SET state = 'paused', paused_remaining = ? WHERE id = ?", [remaining, game_id])
-        return _game(db, game_id)
+        game = _game(db, game_id)
+        announce(db, game_paused, game=game)
+        return game
 
 
 def resume(db, game_id: int, now: float) -> dict:
@@ -308,81 +160,23 @@ def resume(db, game_id: int, now: float) -> dict:
         db.execute("UPDATE games SET state = 'question', deadline = ?, question_started_at = ?, "
                    "paused_remaining = NULL WHERE id = ?", [deadline, deadline - limit, game_id])
         game = _game(db, game_id)
-        return {"game": game, "question": question_payload(db, game)}
+        resumed = {"game": game, "question": question_payload(db, game)}
+        announce(db, game_resumed, resumed=resumed)
+        return resumed
 
 
 # -------------------------------------------------------------------- answers
 
-def answer(db, player_id: int, idx, choice, client_id, now: float) -> dict:
-    """Record a player's one answer to question ``idx`` (server-timed).
-
-    Returns ``{"ok": True, "i", "ms" (server-measured elapsed), "replayed",
-    "all_answered", "game_id"}``, plus the player's ``standing`` (as
-    :func:`games.scoring.own_standing`) for a new answer; correctness and
-    points stay hidden until the reveal. The same ``client_id`` again
-    returns the stored answer with ``replayed`` true. The cost does not grow
-    with the players: a few indexed reads and one insert (the answered
-    counter is kept by a trigger). Raises ``bad_answer``, ``bad_choice``,
-    ``already_answered``, ``paused``, ``not_open``, ``too_late``.
-    """
-    if not is_int(idx):
-        raise ServiceError("bad_answer", "That answer could not be read.")
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-        raise ServiceError("bad_answer", "That answer could not be read.")
-    with transaction(db):
-        player = db.execute("SELECT * FROM players WHERE id = ? AND removed = 0", [player_id]).fetchone()
-        if player is None:
-            raise ServiceError("player_removed", "The host removed you from this game.", status=403)
-        stored = db.execute("SELECT * FROM game_answers WHERE player_id = ? AND idx = ?",
-                            [player_id, idx]).fetchone()
-        if stored is not None:
-            if stored["client_id"] != client_id:
-                raise ServiceError("already_answered", "You already answered this question.", status=409)
-            return _ack(stored, player["game_id"], replayed=True, all_answered=False)
-        game = _game(db, player["game_id"])
-        _check_open(game, idx, now)
-        gq = _question_row(db, game["id"], idx)
-        q = questions.get_question(db, gq["question_id"])
-        picked = questions.validate_choice(q, choice)
-        correct = questions.check_answer(q, picked)
-        limit_ms = gq["time_limit"] * 1000
-        elapsed_ms = min(limit_ms, max(0, round((now - game["question_started_at"]) * 1000)))
-        share = scoring.credit(q["correct"], picked)  # partial credit on multi-answer questions
-        points = scoring.answer_points(game["mode"], share, elapsed_ms, limit_ms,
-                                       player["streak"], bool(game["streak_bonus"]))
-        db.execute(
-            "INSERT INTO game_answers (game_id, player_id, idx, choice, correct, points, elapsed_ms, "
-            "client_id, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [game["id"], player_id, idx, json.dumps(picked), int(correct), points, elapsed_ms, client_id, now])
-        ack = _ack({"idx": idx, "elapsed_ms": elapsed_ms}, game["id"], replayed=False,
-                   all_answered=_all_answered(db, game["id"], idx, game["players_active"]))
-        if player["rank"] is not None:
-            # The standing as of the question's start, from the rows already read.
-            ack["standing"] = {"sc": player["score"], "rk": player["rank"], "gap": player["gap"],
-                               "n": game["players_active"], "stk": player["streak"]}
-        return ack
-
-
-def _check_open(game: dict, idx: int, now: float) -> None:
-    """Refuse an answer unless question ``idx`` is open on the server's clock."""
-    if game["state"] == "paused" and idx == game["current_idx"]:
-        raise ServiceError("paused", "The game is paused. Wait for the host.", status=409)
-    if idx > game["current_idx"] or game["state"] == "lobby":
-        raise ServiceError("not_open", "That question is not open yet.", status=409)
-    if game["state"] != "question" or idx < game["current_idx"] or now > game["deadline"] + ANSWER_ALLOWANCE_S:
-        raise ServiceError("too_late", "Time is up: that answer came too late.", status=409)
-
-
-def _ack(stored, game_id: int, replayed: bool, all_answered: bool) -> dict:
-    return {"ok": True, "game_id": game_id, "i": stored["idx"], "ms": stored["elapsed_ms"],
-            "replayed": replayed, "all_answered": all_answered}
-
-
-def _all_answered(db, game_id: int, idx: int, players: int) -> bool:
-    """True when every active player answered ``idx`` (counters kept by triggers, m080)."""
-    answered = db.execute("SELECT answered FROM game_questions WHERE game_id = ? AND idx = ?",
-                          [game_id, idx]).fetchone()[0]
-    return answered >= players
+def settle_answers(db, acks: list[dict], now: float) -> None:
+    """After answers are stored (``acks`` from :func:`answer`): a question whose
+    last active player answered closes now (its reveal is announced); the
+    other games' counters changed (announced once each)."""
+    closing = {(ack["game_id"], ack["i"]) for ack in acks if ack["all_answered"]}
+    counting = sorted({ack["game_id"] for ack in acks} - {game_id for game_id, _i in closing})
+    if counting:
+        announce(db, game_counts_changed, game_ids=counting)  # no transaction open: sent at once
+    for game_id, idx in sorted(closing):
+        close_question(db, game_id, now, idx=idx)
 
 
 # ------------------------------------------------------------------- closing
@@ -392,8 +186,18 @@ def close_question(db, game_id: int, now: float, idx: int | None = None, scored:
 
     With ``idx``, does nothing (returns None) unless that question is still
     the open one, so the clock, the last answer and the host racing to close
-    it close it once. Returns the reveal summary (see games.standings).
+    it close it once. Returns the reveal summary (see games.standings), which
+    is announced (``question_closed``).
     """
+    with transaction(db):
+        summary = _close(db, game_id, now, idx, scored)
+        if summary is not None:
+            announce(db, question_closed, summary=summary)
+        return summary
+
+
+def _close(db, game_id: int, now: float, idx: int | None, scored: bool) -> dict | None:
+    """Close the open question (nothing announced: an ending game announces its end only)."""
     with transaction(db):
         game = _game(db, game_id)
         if game["state"] not in ("question", "paused") or (idx is not None and idx != game["current_idx"]):
@@ -441,11 +245,11 @@ def end_game(db, game_id: int, now: float) -> dict:
         game = _game(db, game_id)
         _require_state(game, *OPEN_STATES)
         if game["state"] in ("question", "paused"):
-            close_question(db, game_id, now, scored=False)
+            _close(db, game_id, now, None, scored=False)
         db.execute("UPDATE games SET state = 'ended', ended_at = ?, deadline = NULL WHERE id = ?", [now, game_id])
         _award_ledger(db, game_id)
-        announce(db, game_ended, game_id=game_id)
         result = {"kind": "end", "game": _game(db, game_id), **final_podium(db, _game(db, game_id))}
+        announce(db, game_ended, game_id=game_id, result=result)
     return result
 
 

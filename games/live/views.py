@@ -3,7 +3,8 @@
 Pages: the host's console (``/host``), the big game screen
 (``/host/screen/<id>``), the player page (``/play``, public) and a badge
 holder's way in (``/b/<token>/play``). Game control itself runs over the
-``/host`` socket namespace (games.live.sockets).
+``/host`` socket namespace (games.live.sockets). Joining announces the new
+player (games.live.game); the counters' push is games/live/pushes.py.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from kiosk import phones
 from kiosk.assets import render_shared
 from kiosk.auth import current_principal, role_required
+from kiosk.badgecheck import lookup_badge
 from kiosk.db import get_db
 from kiosk.errors import NotFound, ServiceError, json_body
 from kiosk.i18n import both
@@ -26,12 +28,10 @@ from games.live import game as live
 from games.quiz import questions
 from games import scoring
 from games.live import results, sockets
-from games.live.sockets import clock, ensure_clock, live_counters, player_cap
+from games.live.clock import clock, ensure_clock
+from games.live.snapshots import player_cap
 
 bp = Blueprint("games", __name__)
-
-JOIN_LIMIT_PER_MINUTE = 60
-
 
 def _join_url(game) -> str:
     """The join address a phone opens: the hub's address for other devices
@@ -153,7 +153,7 @@ def play_page():
 @csrf_exempt  # no ambient credential is used: joining only creates a player and returns its token
 def join():
     """``{"code", "nickname"?, "lang"?}`` → ``{"ok", "token", "player", "game"}`` (201)."""
-    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    rate_limit("game_join", current_app.config["GAME_JOIN_RATE_LIMIT"])
     data = json_body()
     nickname, lang = data.get("nickname"), data.get("lang", "vi")
     if nickname is not None and not isinstance(nickname, str):
@@ -162,26 +162,23 @@ def join():
     # connection per request was a third of a join's CPU (issue 17).
     result = live.join_by_code(live_db.play_db(), data.get("code"), clock(), nickname=nickname or None,
                                lang="en" if lang == "en" else "vi", cap=player_cap())
-    live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
 
 def _badge_attendee(token: str) -> dict:
-    """The attendee holding live badge ``token`` (as printed or scanned). Raises NotFound."""
-    cleaned = token.replace("-", "").replace(" ", "").upper()[:40]
-    row = get_db().execute(
-        "SELECT a.id, a.nickname FROM badges b JOIN attendees a ON a.id = b.attendee_id "
-        "WHERE b.token = ? AND b.revoked_at IS NULL AND a.purged_at IS NULL", [cleaned]).fetchone()
-    if row is None:
+    """The attendee holding live badge ``token`` (as printed or scanned), through
+    the one badge lookup (kiosk.badgecheck). Raises NotFound."""
+    found = lookup_badge(get_db(), token[:80])
+    if found.status != "ok":
         raise NotFound("unknown_badge", "This badge is not valid.")
-    return dict(row)
+    return found.attendee
 
 
 @bp.route("/b/<token>/play")
 def badge_play_page(token: str):
     """A badge holder's way into a live game: enter the code, play under their nickname."""
     # The same limit as the badge page (/b/<token>): this page also tells whether a token exists.
-    rate_limit("badge_page", current_app.config.get("BADGE_PAGE_RATE_LIMIT", 60))
+    rate_limit("badge_page", current_app.config["BADGE_PAGE_RATE_LIMIT"])
     attendee = _badge_attendee(token)
     code = request.args.get("code", "")[:12]
     return render_template("games/play.html", code=code if code.isdigit() else "",
@@ -192,10 +189,9 @@ def badge_play_page(token: str):
 @csrf_exempt  # the badge token in the path is the credential, not a cookie
 def badge_join(token: str):
     """``{"code"}`` → join (or rejoin, score kept) with the badge's attendee."""
-    rate_limit("game_join", current_app.config.get("GAME_JOIN_RATE_LIMIT", JOIN_LIMIT_PER_MINUTE))
+    rate_limit("game_join", current_app.config["GAME_JOIN_RATE_LIMIT"])
     attendee = _badge_attendee(token)
     result = live.join_with_badge(get_db(), json_body().get("code"), attendee["id"], clock(), cap=player_cap())
-    live_counters.poke(result["game"]["id"])
     return jsonify(_joined(result)), 201
 
 

@@ -9,6 +9,7 @@ from flask_socketio import join_room, leave_room
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.realtime import StaffNamespace, socketio
+from kiosk.realtime_adapter import rooms_of
 
 from .compute import compute_board
 from .publisher import NAMESPACE, get_publisher
@@ -52,9 +53,7 @@ class PublicNamespace(StaffNamespace):
             if payload is None:
                 raise ServiceError("bad_board", "Unknown board.")
             payloads.append(payload)
-        sid = request.sid
-        server = socketio.server
-        for room in list(server.manager.get_rooms(sid, NAMESPACE)):
+        for room in rooms_of(socketio.server, request.sid, NAMESPACE):
             if room.startswith("board:") and room[6:] not in boards:
                 leave_room(room)
         publisher = get_publisher()
@@ -63,11 +62,3 @@ class PublicNamespace(StaffNamespace):
             publisher.remember(board_id, payload)
         return {"ok": True, "boards": payloads}
 
-
-def kick_stage_link(link_id: int) -> None:
-    """Disconnect every screen opened from a stage link (after it is revoked)."""
-    server = socketio.server
-    if server is None:
-        return
-    for sid, _eio in list(server.manager.get_participants(NAMESPACE, f"stage_link:{link_id}")):
-        server.disconnect(sid, namespace=NAMESPACE)

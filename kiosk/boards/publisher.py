@@ -11,7 +11,9 @@ from flask import current_app, has_app_context
 
 from kiosk.db import app_connection
 from kiosk.realtime import socketio
-from kiosk.signals import nickname_changed, points_changed, zone_visited
+from kiosk.realtime_adapter import room_table
+from kiosk.realtime_push import disconnect_room
+from kiosk.signals import nickname_changed, points_changed, stage_link_revoked, zone_visited
 
 from .compute import compute_board
 
@@ -58,7 +60,7 @@ class BoardPublisher:
         server = socketio.server
         if server is None:
             return []
-        rooms = server.manager.rooms.get(NAMESPACE, {})
+        rooms = room_table(server, NAMESPACE)
         return [room[6:] for room, members in list(rooms.items())
                 if room and room.startswith("board:") and members]
 
@@ -156,6 +158,12 @@ def connect_signals() -> None:
     points_changed.connect(_points_changed)
     zone_visited.connect(_zone_visited)
     nickname_changed.connect(_nickname_changed)
+    stage_link_revoked.connect(kick_stage_link)
+
+
+def kick_stage_link(_sender=None, *, link_id: int, **_kwargs) -> None:
+    """Signal receiver: disconnect every screen opened from a revoked stage link."""
+    disconnect_room(f"stage_link:{link_id}", NAMESPACE)
 
 
 def _points_changed(_sender=None, **_kwargs) -> None:

@@ -16,8 +16,8 @@ from kiosk.auth import STAGE_COOKIE, current_principal, hash_secret, new_secret,
 from kiosk.db import get_db, get_setting, now, set_setting, transaction
 from kiosk.errors import ServiceError
 from kiosk.network import device_url
+from kiosk.signals import announce, stage_link_revoked
 from .compute import board_settings, is_bare_source
-from .namespace import kick_stage_link
 from kiosk.text import clean
 from kiosk.views import add_admin_link
 
@@ -95,6 +95,7 @@ def revoke_stage_link(db, link_id: int, by: str) -> None:
         if cur.rowcount == 0:
             raise ServiceError("unknown_stage_link", "No such stage link.", status=404)
         audit(db, by, "stage_link.revoke", f"stage_link:{link_id}")
+        announce(db, stage_link_revoked, link_id=link_id)
 
 
 def save_board_settings(db, form: dict, by: str) -> None:
@@ -122,7 +123,7 @@ def page():
     """The full-screen stage page (boards rotate; pushes arrive over ``/public``)."""
     db = get_db()
     return render_template("stage/page.html", rotation=rotation_for_request(db),
-                           festival_en=current_app.config.get("FESTIVAL_NAME_EN", ""))
+                           festival_en=current_app.config["FESTIVAL_NAME_EN"])
 
 
 @bp.route("/s/<token>")
@@ -168,7 +169,6 @@ def admin_page():
 @role_required("admin")
 def revoke(link_id: int):
     revoke_stage_link(get_db(), link_id, current_principal().actor)
-    kick_stage_link(link_id)
     return redirect(url_for("stage.admin_page"))
 
 

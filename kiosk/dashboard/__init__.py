@@ -1,5 +1,5 @@
 """The organiser's live dashboard: the numbers (``service``), the ``/admin``
-namespace with its coalesced pushes (``namespace``) and the page, its JSON
+namespace (``namespace``), its coalesced pushes (``pusher``) and the page, its JSON
 fallback and devices' status reports (``views``)."""
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from kiosk.health import write_status
 from kiosk.realtime import socketio
 
 from . import views
-from .namespace import NAMESPACE, AdminNamespace, connect_signals, pusher
+from .namespace import NAMESPACE, AdminNamespace
+from .pusher import connect_signals, pusher
 from .service import register_section
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from kiosk.db import iso, now, transaction
+from kiosk.signals import announce, device_reported
 from kiosk.zones.stats import occupancy, traffic
 
 ONLINE_WITHIN_S = 90
@@ -125,7 +126,8 @@ def dashboard_data(db) -> dict:
 
 
 def report_status(db, device_id: int, queue_length: int, online: bool | None) -> None:
-    """Store a device's offline queue length and mark it seen now."""
+    """Store a device's offline queue length and mark it seen now (the dashboard shows it)."""
     with transaction(db):
         db.execute("UPDATE devices SET queue_length = ?, last_seen_at = ? WHERE id = ?",
                    [queue_length, now(), device_id])
+        announce(db, device_reported, device_id=device_id)

@@ -8,7 +8,6 @@ from kiosk.db import get_db
 from kiosk.errors import ServiceError, json_body
 from kiosk.validation import bool_field, int_field
 
-from .namespace import changed
 from .service import MAX_QUEUE, dashboard_data, report_status
 
 bp = Blueprint("dashboard", __name__)
@@ -38,5 +37,4 @@ def device_status():
     queue = int_field(payload, "queue_length", 0, MAX_QUEUE)
     online = bool_field(payload, "online", default=None)
     report_status(get_db(), principal.id, queue, online)
-    changed()
     return jsonify({"ok": True})

@@ -10,7 +10,6 @@ from .service import (MAX_BATCH, ROLE_NAMES, create_device, create_devices, list
 from kiosk.errors import ServiceError
 from kiosk.i18n import both
 from kiosk.network import device_base_url, device_url
-from kiosk.realtime import kick_device
 from kiosk.validation import row_id
 
 bp = Blueprint("devices_admin", __name__, url_prefix="/admin")
@@ -44,7 +43,6 @@ def devices():
 @role_required("admin")
 def revoke(device_id: int):
     revoke_device(get_db(), device_id, current_principal().actor)
-    kick_device(device_id)
     return redirect(url_for("devices_admin.devices"))
 
 

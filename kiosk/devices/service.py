@@ -9,6 +9,7 @@ from kiosk.audit import audit
 from kiosk.auth import ROLES, hash_secret, new_secret
 from kiosk.db import iso, now, transaction
 from kiosk.errors import ServiceError
+from kiosk.signals import announce, device_revoked
 from kiosk.text import clean
 
 # Pairing links work 10 minutes; a printed sheet may ask for longer, up to a day.
@@ -90,7 +91,8 @@ def pair_device(db, code: str) -> tuple[int, str, str]:
 
 
 def revoke_device(db, device_id: int, by: str) -> None:
-    """Lock a device out at once: its credential stops working on the next request."""
+    """Lock a device out at once: its credential stops working on the next request,
+    and its open sockets are disconnected (``device_revoked``, after the commit)."""
     with transaction(db):
         cur = db.execute(
             "UPDATE devices SET revoked_at = ?, credential_hash = NULL, pairing_hash = NULL "
@@ -98,6 +100,7 @@ def revoke_device(db, device_id: int, by: str) -> None:
         if cur.rowcount == 0:
             raise ServiceError("unknown_device", "No such device.", status=404)
         audit(db, by, "device.revoke", f"device:{device_id}")
+        announce(db, device_revoked, device_id=device_id)
 
 
 def list_devices(db) -> list[dict]:

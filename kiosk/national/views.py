@@ -16,7 +16,6 @@ from kiosk.auth import current_principal, role_required
 from kiosk.db import get_db
 from kiosk.errors import ServiceError
 from kiosk.i18n import translate
-from kiosk.report.service import DEFAULT_UTC_OFFSET_HOURS
 from kiosk.security import csrf_exempt, rate_limit
 
 from . import bundle, keys, store, summary
@@ -28,7 +27,7 @@ PUSHES_PER_MINUTE = 120  # per client address: hubs push every few minutes; a fl
 
 
 def utc_offset(app) -> int:
-    return int(app.config.get("REPORT_UTC_OFFSET_HOURS", DEFAULT_UTC_OFFSET_HOURS))
+    return int(app.config["REPORT_UTC_OFFSET_HOURS"])
 
 
 def hub_bundle(db, app) -> dict:

@@ -20,6 +20,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+# Importing kiosk (as ``python -m kiosk.ops.backup`` does for the backup child)
+# already loads these core modules: importing them here costs nothing.
+from kiosk.audit import audit
+from kiosk.db import migrate, open_db
+from kiosk.realtime import is_hub, socketio
+
 log = logging.getLogger(__name__)
 
 PREFIX = "festival-"
@@ -215,8 +221,6 @@ def restore_from(backup: str | os.PathLike, target: str | os.PathLike, force: bo
     the restored festival is revoked (:func:`revoke_credentials`). Raises BackupError (missing, corrupt or foreign
     backup, non-empty target); the target is untouched then.
     """
-    from kiosk.db import migrate, open_db  # lazily: only a restore uses them
-
     backup, target = Path(backup), Path(target)
     check_backup_file(backup)  # before anything is replaced
     if not force and not festival_is_empty(target):
@@ -263,9 +267,10 @@ def run_child(db_path: str, folder: str, keep: int, sleep) -> bool:
     Returns True when it succeeded; failures are logged, never raised.
     """
     cmd = [sys.executable, "-m", "kiosk.ops.backup", str(db_path), str(folder), str(keep)]
-    # The child must import this very kiosk package, wherever the hub was started from.
+    # The child must import this very kiosk package, wherever the hub was started from:
+    # the folder holding kiosk/ (this file is kiosk/ops/backup.py).
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                       env.get("PYTHONPATH")]))
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -294,7 +299,6 @@ def backup_loop(app) -> None:
     A missing or unplugged folder is logged and tried again next time; this
     loop never ends the hub. :func:`stop_automatic_backups` ends it.
     """
-    from kiosk.realtime import socketio  # lazily: only the hub's backup loop uses it
 
     state = app.extensions["festival_backups"]
     interval = max(0.005, float(app.config.get("BACKUP_INTERVAL_MINUTES") or DEFAULT_INTERVAL_MINUTES)) * 60
@@ -315,7 +319,6 @@ def backup_loop(app) -> None:
 
 
 def _audit_backup(app) -> None:
-    from kiosk.audit import audit  # lazily: only the hub's backup loop audits
     from kiosk.db import app_connection, transaction  # (the same reason)
 
     with app_connection(app) as db:
@@ -330,7 +333,6 @@ def start_automatic_backups(app) -> None:
     commands and ``festival serve``'s pre-flight app from running backups.
     Only the hub backs up (an edge node shares the hub's file).
     """
-    from kiosk.realtime import is_hub, socketio  # lazily: only the hub's backup loop uses them
 
     if not app.config.get("BACKUP_DIR") or not is_hub(app):
         return

@@ -37,13 +37,18 @@ def check_message_queue(url: str) -> str:
     return url
 
 
+MISSING_REDIS = ("a message queue needs the Redis client, which is not installed: "
+                 "pip install -e .[scale] (or pip install redis)")
+
+
 def ping_message_queue(url: str, timeout: float = 3.0) -> None:
-    """Fail early, with a clear message, when Redis cannot be reached.
-
-    Raises ConnectionError.
+    """Fail early, with a clear message, when Redis cannot be reached or its
+    client is not installed. Raises ConnectionError.
     """
-    import redis  # only a hub with a message queue needs the Redis client
-
+    try:
+        import redis  # only a hub with a message queue needs the Redis client (the [scale] extra)
+    except ImportError:
+        raise ConnectionError(MISSING_REDIS) from None
     try:
         redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
     except redis.RedisError as exc:

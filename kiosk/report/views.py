@@ -31,7 +31,7 @@ def _pair(obj: dict, label_key: str, value_key: str) -> dict:
 def render_report(db, standalone: bool) -> str:
     """The report as HTML: ``standalone`` inlines the stylesheet."""
     app = current_app
-    offset = int(app.config.get("REPORT_UTC_OFFSET_HOURS", service.DEFAULT_UTC_OFFSET_HOURS))
+    offset = int(app.config["REPORT_UTC_OFFSET_HOURS"])
     data = service.build(db, utc_offset_hours=offset)
     css = css_url = None
     if standalone:

@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.db import transaction
 from kiosk.zones.service import visit
-from tests.kiosk.test_purge import add_game_rows
+from tests.support.privacy import add_game_rows
 from tests.support.http import post_json
 from tests.support.zones import T0, iso
 

@@ -162,3 +162,18 @@ def test_the_clock_sees_the_oldest_answer_still_waiting():
     _run(queue, items)
     assert seen == [T0 + 1, T0 + 1, None]
     assert queue.waiting_since() is None
+
+
+@pytest.mark.parametrize("mode, queued", [("eventlet", True), ("gevent", True), ("threading", False)])
+def test_served_async_modes_queue_answers_and_threading_writes_each_alone(tmp_path, mode, queued):
+    """gevent runs the same chunked answer writer as eventlet (issue 25)."""
+    from kiosk import create_app
+
+    pytest.importorskip(mode if mode != "threading" else "threading")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+                      "ASYNC_MODE": mode, "TESTING": True})
+    try:
+        assert ("live_answers" in app.extensions) is queued
+    finally:
+        create_app({"INSTANCE_PATH": str(tmp_path / "j"), "DATABASE": str(tmp_path / "g.db"),
+                    "ASYNC_MODE": "threading", "TESTING": True})  # the shared socketio back to threading

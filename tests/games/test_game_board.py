@@ -2,6 +2,7 @@
 live game's scoreboard and follows it (joins, each question's scores)."""
 from __future__ import annotations
 
+from games.live import pushes
 from games.live import sockets as live_sockets
 from games.quiz import questions
 
@@ -31,7 +32,7 @@ def test_a_stage_screen_on_game_id_follows_the_live_game(app, db, host, game, pu
     assert [(r["rank"], r["name_vi"], r["score"]) for r in board["rows"]] == [(1, "Cáo Nhanh", 0)]
 
     b = _join(app, game["code"], "Gấu Chậm")  # a join reaches the board (through the live counters)
-    live_sockets.live_counters.push_now(gid, app)
+    pushes.live_counters.push_now(gid, app)
     publisher.clock.t += 1
     assert publisher.flush() == 1
     [pushed] = _boards(stage)
@@ -54,7 +55,7 @@ def test_a_stage_screen_on_game_id_follows_the_live_game(app, db, host, game, pu
 
     assert hsock.emit("hide", {"g": gid, "p": a["player"]["id"]}, namespace=live_sockets.HOST,
                       callback=True)["ok"]
-    live_sockets.live_counters.push_now(gid, app)
+    pushes.live_counters.push_now(gid, app)
     publisher.clock.t += 1
     publisher.flush()
     latest = _boards(stage)[-1]

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from games.live import game as live
+from games.live import snapshots
 from games.live import sockets as live_sockets
 from kiosk import gctune
 from kiosk.db import get_db
@@ -57,7 +58,7 @@ def test_a_full_game_refuses_the_next_phone_and_tells_the_big_screen(app, game, 
     error = refused.get_json()["error"]
     assert error["code"] == "game_full" and error["message_vi"] and error["message_en"]
     with app.app_context():
-        counts = live_sockets.live_counts(get_db(), game["id"])
+        counts = snapshots.live_counts(get_db(), game["id"])
         assert counts["np"] == 2
         assert "2" in counts["full"]["vi"] and "2" in counts["full"]["en"]
         assert counts["full"]["vi"] != counts["full"]["en"]
@@ -66,7 +67,7 @@ def test_a_full_game_refuses_the_next_phone_and_tells_the_big_screen(app, game, 
 def test_the_live_counters_say_nothing_of_a_cap_before_it_is_reached(app, game):
     assert _join(app, game["code"]).status_code == 201
     with app.app_context():
-        assert "full" not in live_sockets.live_counts(get_db(), game["id"])
+        assert "full" not in snapshots.live_counts(get_db(), game["id"])
 
 
 def test_a_phone_on_the_lean_path_plays_and_its_errors_are_acks(app, game, socket_client, device_client):

@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from games.live import clock as live_clock
+from games.live import pushes
 from games.live import sockets as live_sockets
 from tests.support.http import post_json
 
@@ -118,7 +120,7 @@ def test_a_question_round_trip_fans_out_correctly(app, db, host, socket_client, 
     assert rv_b["ok"] is False and rv_b["rk"] == 2 and rv_b["gap"] == rv_a["sc"]
     [board] = screen.of("rv")
     assert board["sp"][right[0]] == 1 and [e["nm"] for e in board["top"]] == ["Cáo Nhanh", "Gấu Chậm"]
-    time.sleep(live_sockets.PUSH_DELAY_S + 0.1)  # let any pending coalesced push happen
+    time.sleep(pushes.PUSH_DELAY_S + 0.1)  # let any pending coalesced push happen
     for phone in (pa, pb):
         assert phone.of("live") == [] and phone.of("end") == []  # phones never get the frequent updates
 
@@ -156,10 +158,10 @@ def test_clock_step_closes_expired_questions_and_pushes_reveals(app, host, socke
     joined = _join(app, game["code"], "Ong Vui")
     phone = _player_socket(socket_client, joined["token"])
     hsock.emit("start", {"g": gid}, namespace=live_sockets.HOST, callback=True)
-    assert live_sockets.clock_step(app, time.time()) == []
+    assert live_clock.clock_step(app, time.time()) == []
     later = time.time() + 21
-    monkeypatch.setattr(live_sockets, "clock", lambda: later)
-    closed = live_sockets.clock_step(app, later)
+    monkeypatch.setattr(live_clock, "clock", lambda: later)
+    closed = live_clock.clock_step(app, later)
     assert [c["i"] for c in closed] == [0]
     [rv] = phone.of("rv")
     assert rv["ok"] is None and rv["pts"] == 0 and rv["rk"] == 1
@@ -220,16 +222,16 @@ def test_reveal_reaches_the_stage_first_and_the_player_loop_yields(monkeypatch):
     monkeypatch.setattr(live_sockets.socketio, "emit",
                         lambda event, data, namespace, to: calls.append((namespace, to)))
     monkeypatch.setattr(live_sockets.socketio, "sleep", lambda seconds: calls.append("yield"))
-    players = 2 * live_sockets.YIELD_EVERY + 50
+    players = 2 * pushes.YIELD_EVERY + 50
     results = {pid: {"ok": True, "pts": 600, "sc": 600, "rk": pid, "gap": 0, "n": players, "stk": 1}
                for pid in range(1, players + 1)}
-    live_sockets.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, players],
+    pushes.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, players],
                               "answered": players, "top": [], "results": results, "skipped": False,
                               "explain": {}})
     assert calls[:3] == [(live_sockets.SCREEN, "g:7"), (live_sockets.HOST, "g:7"), "yield"]
     to_players = [c for c in calls[3:] if c != "yield"]
     assert to_players == [(live_sockets.PLAY, f"p:{pid}") for pid in range(1, players + 1)]
-    assert calls.count("yield") == 1 + players // live_sockets.YIELD_EVERY
+    assert calls.count("yield") == 1 + players // pushes.YIELD_EVERY
 
 
 def test_reveal_sends_each_players_result_in_one_batch_after_the_stage(monkeypatch):
@@ -247,16 +249,20 @@ def test_reveal_sends_each_players_result_in_one_batch_after_the_stage(monkeypat
                         lambda event, data, namespace, to: calls.append((namespace, to)))
     monkeypatch.setattr(live_sockets.socketio, "sleep", lambda seconds: calls.append("yield"))
     results = {pid: {"ok": True, "pts": 600, "sc": 600, "rk": pid, "gap": 0, "n": 3, "stk": 1} for pid in (1, 2, 3)}
-    live_sockets.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, 3], "answered": 3,
-                              "top": [], "results": results, "skipped": False, "explain": {}})
+    pushes.push_reveal({"game": {"id": 7}, "i": 0, "correct": [1], "spread": [0, 3], "answered": 3,
+                        "top": [], "results": results, "skipped": False, "explain": {}})
     assert calls == [(live_sockets.SCREEN, "g:7"), (live_sockets.HOST, "g:7"), "yield",
                      ("rv", live_sockets.PLAY, ["p:1", "p:2", "p:3"])]
 
 
-@pytest.mark.server
-def _game_on_a_real_hub(tmp_path, players: int):
+#: the served async modes: eventlet (the default) and gevent run the same answer writer
+WORKERS = ["eventlet", "gevent"]
+
+
+def _game_on_a_real_hub(tmp_path, players: int, worker: str = "eventlet"):
     """A game with ``players`` walk-ups and its first question open, and a real
-    gunicorn + eventlet hub on its file (not started); returns (game, tokens, server)."""
+    gunicorn hub (``worker``: eventlet or gevent) on its file (not started);
+    returns (game, tokens, server)."""
     from games.live import game as live
     from kiosk import create_app
     from kiosk.db import open_db
@@ -273,7 +279,7 @@ def _game_on_a_real_hub(tmp_path, players: int):
         live.next_question(db, game["id"], time.time())
     finally:
         db.conn.close()
-    return game, tokens, LiveServer(instance, database)
+    return game, tokens, LiveServer(instance, database, worker=worker)
 
 
 def _phone(server, token):
@@ -307,9 +313,11 @@ def _disconnect(phones) -> None:
             pass
 
 
-def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
+@pytest.mark.server
+@pytest.mark.parametrize("worker", WORKERS)
+def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path, worker):
     """synchronous=NORMAL for answers: a crash of the hub process loses no acknowledged answer."""
-    game, tokens, server = _game_on_a_real_hub(tmp_path, 12)
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 12, worker)
     server.start()
     phones, acked = [], {}
     try:
@@ -328,13 +336,16 @@ def test_answers_acknowledged_survive_a_sigkill_of_the_hub(tmp_path):
     assert stored == acked and answered == len(acked)
 
 
-def test_answers_arriving_together_are_stored_before_their_acks(tmp_path):
-    """The served hub writes answers that arrive together in chunks (games/live/answers.py):
-    every acknowledged one is stored even when the hub dies right after the acks, and a
-    refused or repeated answer in the same burst does not undo the others."""
+@pytest.mark.server
+@pytest.mark.parametrize("worker", WORKERS)
+def test_answers_arriving_together_are_stored_before_their_acks(tmp_path, worker):
+    """The served hub writes answers that arrive together in chunks (games/live/answers.py),
+    under eventlet and gevent alike: every acknowledged one is stored even when the hub
+    dies right after the acks, and a refused or repeated answer in the same burst does
+    not undo the others."""
     import threading
 
-    game, tokens, server = _game_on_a_real_hub(tmp_path, 41)
+    game, tokens, server = _game_on_a_real_hub(tmp_path, 41, worker)
     server.start()
     phones, acks, lock, all_in = [], {}, threading.Lock(), threading.Event()
     try:

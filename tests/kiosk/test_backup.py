@@ -156,3 +156,28 @@ def test_no_automatic_backups_on_an_edge_node(tmp_path):
                       "SECRET_KEY": "x", "ASYNC_MODE": "threading", "BACKUP_DIR": str(tmp_path),
                       "NODE_ROLE": "edge"})
     assert "festival_backups" not in app.extensions
+
+
+def test_the_backup_child_imports_this_very_kiosk_package(monkeypatch, tmp_path):
+    """run_child puts the folder holding kiosk/ first on the child's path (not
+    kiosk/ itself, where ``import kiosk`` would find nothing)."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    from kiosk.ops import backup
+
+    seen = {}
+
+    class Refused(OSError):
+        pass
+
+    def popen(cmd, **kwargs):
+        seen["env"] = kwargs["env"]
+        raise Refused("not started in this test")
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    assert backup.run_child(str(tmp_path / "f.db"), str(tmp_path), 3, lambda s: None) is False
+    first = Path(seen["env"]["PYTHONPATH"].split(os.pathsep)[0])
+    assert (first / "kiosk" / "__init__.py").is_file()
+    assert first / "kiosk" / "ops" / "backup.py" == Path(backup.__file__).resolve()

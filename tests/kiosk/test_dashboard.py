@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from kiosk.dashboard import service as dashboard
-from kiosk.dashboard.namespace import pusher
+from kiosk.dashboard.pusher import pusher
 from kiosk.dashboard.service import checkins_per_bucket, dashboard_data
 from kiosk.db import now
 from kiosk.zones.service import visit

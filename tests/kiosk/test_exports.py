@@ -14,7 +14,7 @@ from kiosk import exports as exports_module
 from kiosk.exports import all_exports, xlsx_bytes
 from kiosk.realtime import socketio
 from kiosk.zones.service import visit
-from tests.kiosk.test_purge import add_game_rows
+from tests.support.privacy import add_game_rows
 
 EVERY = {"attendees", "zone-visits", "rewards", "points-ledger", "quiz-answers", "games", "game-players",
          "game-answers"}

@@ -13,7 +13,7 @@ import pytest
 from kiosk.db import iso
 from kiosk.exports import LABELS, all_exports, festival_zone, run_export, table, xlsx_bytes
 from kiosk.zones.service import visit
-from tests.kiosk.test_purge import add_game_rows
+from tests.support.privacy import add_game_rows
 
 
 @pytest.fixture

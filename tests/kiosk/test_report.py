@@ -9,8 +9,8 @@ import pytest
 
 from kiosk.report import facts, service
 from kiosk.zones.service import visit
-from tests.kiosk.test_purge import NAMES, add_game_rows, festival, file_bytes, personal_strings  # noqa: F401
 from tests.support.national import add_round
+from tests.support.privacy import NAMES, add_game_rows, festival, file_bytes, personal_strings  # noqa: F401
 from tests.support.zones import T0, iso
 
 BIG_SCHOOL = "THPT Chu Văn An"

@@ -21,7 +21,7 @@ from werkzeug.routing import FloatConverter, IntegerConverter, UUIDConverter
 
 from kiosk import create_app, socketio
 from kiosk.auth import ROLES
-from kiosk.db import now, open_db
+from kiosk.db import now, open_db, transaction
 from kiosk.devices.service import create_device, pair_device, revoke_device
 from kiosk.realtime import StaffNamespace
 
@@ -181,17 +181,30 @@ def test_namespace_refuses_no_credential_and_wrong_roles(matrix, namespace, role
         assert not sc.is_connected(namespace), f"{namespace} accepted {what}"
     if not roles:
         return
-    # Every event is checked again: a device revoked while connected is refused.
+    # Every event is checked again: a device revoked while connected is refused
+    # (revoked behind the service's back here: revoke_device also disconnects it).
     for event in events:
         device_id, credential = matrix["pair"](roles[0])
         sc = socketio.test_client(app, namespace=namespace, flask_test_client=_socket(app, credential))
         assert sc.is_connected(namespace), f"{roles[0]} could not connect to {namespace}"
-        revoke_device(matrix["db"], device_id, "test")
+        with transaction(matrix["db"]):
+            matrix["db"].execute("UPDATE devices SET revoked_at = ?, credential_hash = NULL WHERE id = ?",
+                                 ["2026-01-01T00:00:00.000Z", device_id])
         ack = sc.emit(event, {}, namespace=namespace, callback=True)
         assert isinstance(ack, dict) and ack.get("ok") is False, f"{namespace} {event}: {ack}"
         assert ack["error"]["code"] in ("login_required", "forbidden")
         if sc.is_connected(namespace):
             sc.disconnect(namespace=namespace)
+
+
+def test_revoking_a_device_disconnects_its_sockets(matrix):
+    """The service announces the revoke; the device pusher disconnects every socket of it."""
+    app = matrix["app"]
+    device_id, credential = matrix["pair"]("desk")
+    sc = socketio.test_client(app, namespace="/desk", flask_test_client=_socket(app, credential))
+    assert sc.is_connected("/desk")
+    revoke_device(matrix["db"], device_id, "test")
+    assert not sc.is_connected("/desk")
 
 
 def test_matrix_found_the_desk_namespace():

@@ -1,4 +1,4 @@
-"""The indexed room manager (kiosk/rooms.py) keeps exactly the library's room
+"""The indexed room manager (kiosk/realtime_adapter.py) keeps exactly the library's room
 table, and a disconnect no longer walks every room of the namespace."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import threading
 import pytest
 import socketio
 
-from kiosk import create_app, rooms
+from kiosk import create_app
+from kiosk import realtime_adapter as rooms
 from kiosk.realtime import socketio as flask_socketio
 
 

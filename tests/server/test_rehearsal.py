@@ -60,7 +60,7 @@ def _agree_checkins(fest, admin, desk, desk_page=None):
     return stored
 
 
-def _agree_visits(fest, admin, known):
+def _agree_visits(fest, admin):
     """Dashboard occupancy and traffic = visits stored, zone by zone."""
     dash = fest.dashboard(admin)
     entered = Counter(r["zone_id"] for r in fest.rows("SELECT zone_id FROM visits WHERE kind = 'enter'"))
@@ -72,8 +72,7 @@ def _agree_visits(fest, admin, known):
     inside_stored = {z: fest.value("SELECT COUNT(DISTINCT attendee_id) FROM visits WHERE zone_id = ? "
                                    "AND kind != 'exit'", [z]) for z in entered}
     inside_dash = {z["zone_id"]: z["inside"] for z in dash["occupancy"] if z["zone_id"] in entered}
-    if inside_dash != inside_stored:  # part A of issue 12 fixes this (dashboard shows 0 everywhere)
-        known.append(f"dashboard occupancy {inside_dash} != visits stored {inside_stored}")
+    assert inside_dash == inside_stored, (inside_dash, inside_stored)
 
 
 def _agree_points(fest, stage, people):
@@ -93,7 +92,6 @@ def _agree_points(fest, stage, people):
 
 def test_festival_day(festival, browser, browser_type, tmp_path):
     fest = festival
-    known: list[str] = []   # defects another engineer fixes (issue 12 part A): xfail at the end
 
     # --- init, two class lists, zones and a passport rule ------------------------------------
     fest.init()
@@ -185,7 +183,7 @@ def test_festival_day(festival, browser, browser_type, tmp_path):
         for person in CLASS_B[:2]:
             assert fest.scan(zone_b, fest.badge_url(fest.token_of(people[person["full_name"]]["id"])))["ok"]
         assert fest.scan(zone_b, fest.badge_url(walkin["token"]))["level"] == "green"  # the walk-in's new badge
-        _agree_visits(fest, admin, known)
+        _agree_visits(fest, admin)
         reward = fest.rows("SELECT id, claimed_at FROM rewards WHERE attendee_id = ?", [an["id"]])
         assert len(reward) == 1 and reward[0]["claimed_at"] is None, reward
         answer = desk.post(f"{fest.url}/api/rewards/{reward[0]['id']}/claim", json={}, timeout=10)
@@ -312,8 +310,6 @@ def test_festival_day(festival, browser, browser_type, tmp_path):
     print("audit after purge:", sorted(actions.items()))
     assert actions["backup.manual"] == 1 and actions["festival.purge"] == 1, actions
     assert all(actions[f"{name}.export"] == 1 for name in names), (names, actions)
-    if known:
-        pytest.xfail("issue 12 part A not fixed yet: " + "; ".join(known))
 
 
 def _csv_rows(path) -> list[dict]:

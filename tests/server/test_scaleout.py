@@ -132,7 +132,7 @@ def test_the_edge_runs_no_game_clock_or_backups(cluster, tmp_path):
     from kiosk.realtime import is_hub
 
     assert not is_hub(app) and "festival_backups" not in app.extensions
-    from games.live.sockets import ensure_clock
+    from games.live.clock import ensure_clock
 
     ensure_clock(app)
     assert not app.extensions.get("games_clock")

@@ -1,5 +1,16 @@
-"""Socket.IO room bookkeeping that stays cheap with thousands of phones.
+"""Every reach into python-socketio and python-engineio internals, in one place.
 
+The hub relies on parts of both libraries that are not their documented API:
+the client manager's room table and ``basic_*`` methods, the server's map of
+Engine.IO sessions to environs, Engine.IO's socket table, event handlers and
+close reasons, and the packet class used to answer an ack before the packet
+is decoded. They are reached only through this module, pinned in pyproject
+to the minor series they were tested with (python-socketio 5.x,
+python-engineio 4.x), and :func:`check_internals` (run by
+tests/kiosk/test_realtime_adapter.py) fails with the internal's name when an
+upgrade moves one.
+
+Socket.IO room bookkeeping that stays cheap with thousands of phones:
 python-socketio's managers find the rooms a socket is in by walking every
 room of its namespace (a copy of the whole room table, then a membership test
 per room) on each disconnect and each ``rooms()`` call. Every socket has a
@@ -16,7 +27,11 @@ which this mixin extends; the table itself stays the library's.
 """
 from __future__ import annotations
 
+import inspect
+
+import engineio.socket
 import socketio
+from socketio import packet as socketio_packet
 
 
 class IndexedRooms:
@@ -198,3 +213,171 @@ def manager_for(message_queue: str | None, channel: str, fanout_slice: int = FAN
         return None
     manager.fanout_slice = fanout_slice
     return manager
+
+
+# ------------------------------------------------------------ server internals
+
+def eio_sid_of(server, sid, namespace):
+    """The Engine.IO session of Socket.IO socket ``sid`` in ``namespace`` (or None)."""
+    return server.manager.eio_sid_from_sid(sid, namespace)
+
+
+def sockets_of_connection(server, eio_sid) -> list[tuple[str, str]]:
+    """(namespace, sid) of every namespace an Engine.IO connection joined."""
+    found = []
+    for namespace in list(server.manager.get_namespaces()):
+        sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is not None:
+            found.append((namespace, sid))
+    return found
+
+
+def connection_environ(server, eio_sid) -> dict:
+    """The WSGI environ of an Engine.IO connection's handshake ({} when gone)."""
+    return server.environ.get(eio_sid) or {}
+
+
+def close_engineio(server, eio_sid) -> None:
+    """Close an Engine.IO connection without waiting for the client to read the close."""
+    sock = server.eio.sockets.get(eio_sid)
+    if sock is not None:
+        sock.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+        server.eio.sockets.pop(eio_sid, None)
+
+
+def namespaces(server) -> list[str]:
+    """Every namespace with a registered handler."""
+    return list(server.namespace_handlers)
+
+
+def participants(server, namespace, room) -> list[str]:
+    """The socket ids in ``room`` of ``namespace``."""
+    return [sid for sid, _eio in list(server.manager.get_participants(namespace, room))]
+
+
+def rooms_of(server, sid, namespace) -> list:
+    """The rooms a socket is in."""
+    return list(server.manager.get_rooms(sid, namespace))
+
+
+def room_table(server, namespace) -> dict:
+    """The manager's rooms of ``namespace``: room → its members (read only)."""
+    return server.manager.rooms.get(namespace) or {}
+
+
+def engineio_handlers(server) -> tuple:
+    """Engine.IO's connect, message and disconnect handlers (python-socketio's own)."""
+    return tuple(server.eio.handlers[e] for e in ("connect", "message", "disconnect"))
+
+
+def replace_engineio_handlers(server, connect, message, disconnect) -> None:
+    """Put wrappers in place of python-socketio's Engine.IO handlers (see :func:`engineio_handlers`)."""
+    server.eio.on("connect", connect)
+    server.eio.on("message", message)
+    server.eio.on("disconnect", disconnect)
+
+
+def emit_each(server, event: str, items, namespace: str) -> bool:
+    """Each (room, data) of ``items`` through the festival's manager (one message through
+    the queue for all); False when the manager is the library's own (the caller loops)."""
+    manager = server.manager if server is not None else None
+    if not hasattr(manager, "emit_each"):
+        return False
+    manager.emit_each(event, items, namespace)
+    return True
+
+
+def after_fanout(server) -> None:
+    """Wait while a big room's fan-out is under way in this process (see :class:`SlicedFanOut`)."""
+    getattr(getattr(server, "manager", None), "after_fanout", lambda: None)()
+
+
+def create_event(server):
+    """An event object of the server's async mode (eventlet, gevent or threading)."""
+    return server.eio.create_event()
+
+
+def ack_before_decoding(server, eio_sid, data, payload) -> None:
+    """Answer the event packet ``data`` (raw text) with the ack ``payload``, if it asked for one."""
+    try:
+        pkt = server.packet_class(encoded_packet=data)
+    except ValueError:
+        return
+    if pkt.id is not None:
+        server._send_packet(eio_sid, server.packet_class(
+            socketio_packet.ACK, namespace=pkt.namespace, id=pkt.id, data=[payload]))
+
+
+#: (where, name, what it must be) for every internal reached above
+INTERNALS = (
+    ("socketio.base_manager.BaseManager", "basic_enter_room", "method (sid, namespace, room, eio_sid=None)"),
+    ("socketio.base_manager.BaseManager", "basic_leave_room", "method (sid, namespace, room)"),
+    ("socketio.base_manager.BaseManager", "basic_disconnect", "method (sid, namespace, **kwargs)"),
+    ("socketio.base_manager.BaseManager", "eio_sid_from_sid", "method (sid, namespace)"),
+    ("socketio.base_manager.BaseManager", "sid_from_eio_sid", "method (eio_sid, namespace)"),
+    ("socketio.base_manager.BaseManager", "get_namespaces", "method ()"),
+    ("socketio.base_manager.BaseManager", "get_participants", "method (namespace, room)"),
+    ("socketio.base_manager.BaseManager", "get_rooms", "method (sid, namespace)"),
+    ("socketio.base_manager.BaseManager", "is_connected", "method (sid, namespace)"),
+    ("socketio.Manager", "emit", "method (event, data, namespace, room=None, skip_sid=None, callback=None, to=None)"),
+    ("socketio.PubSubManager", "_handle_emit", "method (message)"),
+    ("socketio.PubSubManager", "_publish", "method (data)"),
+    ("pubsub", "host_id", "this process's id on the message queue"),
+    ("manager", "rooms", "dict namespace -> room -> members"),
+    ("manager", "callbacks", "dict"),
+    ("manager", "pending_connect", "dict"),
+    ("manager", "pending_disconnect", "dict"),
+    ("server", "environ", "dict eio_sid -> environ"),
+    ("server", "namespace_handlers", "dict"),
+    ("server", "packet_class", "class"),
+    ("socketio.Server", "_send_packet", "method (eio_sid, pkt)"),
+    ("engineio", "sockets", "dict eio_sid -> Socket"),
+    ("engineio", "handlers", "dict with connect, message, disconnect"),
+    ("engineio", "reason.SERVER_DISCONNECT", "close reason"),
+    ("engineio", "create_event", "method ()"),
+    ("server", "sleep", "method (seconds)"),
+    ("engineio.socket.Socket", "close", "method (wait=True, abort=False, reason=None)"),
+)
+
+
+def check_internals() -> list[str]:
+    """What has moved in the installed python-socketio/engine.io, one line per
+    internal (empty when all is where this module expects it)."""
+    server = socketio.Server()
+    manager = Manager()
+    manager.set_server(server)
+    manager.initialize()
+    places = {"socketio.base_manager.BaseManager": socketio.base_manager.BaseManager,
+              "socketio.Manager": socketio.Manager, "socketio.PubSubManager": socketio.PubSubManager,
+              "pubsub": socketio.PubSubManager(),
+              "manager": manager, "server": server, "socketio.Server": socketio.Server,
+              "engineio": server.eio, "engineio.socket.Socket": engineio.socket.Socket}
+    params = {"basic_enter_room": ["sid", "namespace", "room", "eio_sid"],
+              "basic_leave_room": ["sid", "namespace", "room"],
+              "eio_sid_from_sid": ["sid", "namespace"], "sid_from_eio_sid": ["eio_sid", "namespace"],
+              "get_participants": ["namespace", "room"], "get_rooms": ["sid", "namespace"],
+              "_send_packet": ["eio_sid", "pkt"], "close": ["wait", "abort", "reason"],
+              "is_connected": ["sid", "namespace"], "_handle_emit": ["message"], "_publish": ["data"],
+              "emit": ["event", "data", "namespace", "room", "skip_sid", "callback", "to"]}
+    moved = []
+    for where, name, what in INTERNALS:
+        target = places[where]
+        for part in name.split("."):
+            target = getattr(target, part, _MISSING)
+            if target is _MISSING:
+                break
+        if target is _MISSING:
+            moved.append(f"{where}.{name} is gone (expected {what})")
+            continue
+        wanted = params.get(name)
+        if wanted is not None:
+            got = [p for p in inspect.signature(target).parameters if p != "self"]
+            if got[:len(wanted)] != wanted:
+                moved.append(f"{where}.{name} takes {got}, expected {wanted} ({what})")
+    missing = [e for e in ("connect", "message", "disconnect") if e not in getattr(server.eio, "handlers", {})]
+    if missing:
+        moved.append(f"engineio.handlers lacks python-socketio's {', '.join(missing)} handler")
+    return moved
+
+
+_MISSING = object()
