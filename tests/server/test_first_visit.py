@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -80,7 +81,10 @@ def test_a_phones_first_visit_loads_every_file_with_the_right_cache_headers(tmp_
     try:
         code, token = _game_and_badge(database)
         pages = [f"/play?code={code}", f"/b/{token}", "/register", f"/b/{token}/play?code={code}"]
-        visits = asyncio.run(_visits(port, pages))
+        # In a thread of its own: after a Playwright test, the session's main thread has
+        # an asyncio loop running, and asyncio.run refuses to start a second one there.
+        with ThreadPoolExecutor(1) as worker:
+            visits = worker.submit(asyncio.run, _visits(port, pages)).result()
     finally:
         stop_group(proc)
     for page in pages:
