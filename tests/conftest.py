@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from functools import partial
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from checkin.attendees import NewAttendee, create_attendee
-from kiosk import create_app, socketio
+from kiosk import auth, create_app, socketio
 from kiosk.auth import create_staff
 from kiosk.db import now, open_db
 from kiosk.boards.publisher import get_publisher
@@ -29,6 +31,19 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
+
+
+# A cheap hash for the accounts tests make: werkzeug's scrypt default costs about 0.13 s
+# to store and again to check, a quarter of a second per signed-in test. A stored hash
+# names its own method, so signing in checks this one as cheaply. The default is kept
+# (and tested) under @pytest.mark.real_password_hash.
+CHEAP_HASH = partial(generate_password_hash, method="pbkdf2:sha256:1000")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request, monkeypatch):
+    if not request.node.get_closest_marker("real_password_hash"):
+        monkeypatch.setattr(auth, "generate_password_hash", CHEAP_HASH)
 
 
 @pytest.fixture(scope="session")

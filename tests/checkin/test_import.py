@@ -16,6 +16,7 @@ def count(db, table="attendees"):
     return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
+@pytest.mark.slow
 def test_twenty_thousand_rows_with_fifty_bad_ones(db):
     text, bad_rows = sample_csv(20_000, bad=50)
     report = import_csv(db, text.encode("utf-8"), by="test")

@@ -24,6 +24,7 @@ def names(rows):
     return [r["full_name"] for r in rows]
 
 
+@pytest.mark.slow
 def test_named_people_come_first_in_a_big_festival(festival):
     assert festival.execute("SELECT COUNT(*) FROM attendees").fetchone()[0] == FESTIVAL_SIZE
     assert check(festival) == {}

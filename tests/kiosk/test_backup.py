@@ -129,6 +129,7 @@ def test_restore_rejects_a_file_that_is_not_a_backup(tmp_path):
     assert result.exit_code != 0 and "Restore failed" in result.output
 
 
+@pytest.mark.slow
 def test_automatic_backups_keep_trying_until_the_usb_stick_is_back(tmp_path):
     usb = tmp_path / "usb-stick"  # not plugged in yet
     app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),

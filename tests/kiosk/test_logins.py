@@ -80,3 +80,11 @@ def test_eventlet_mode_checks_passwords_in_a_child(app, monkeypatch):
     app.config["ASYNC_MODE"] = "eventlet"
     with app.app_context():
         assert passwords.verify(stored, RIGHT, sleep=lambda s: None) is True
+
+
+@pytest.mark.real_password_hash
+def test_staff_passwords_are_stored_with_scrypt(db):
+    """The tests' cheap hash (tests/conftest.py) never reaches a festival: accounts use scrypt."""
+    create_staff(db, "organiser", RIGHT, "admin")
+    stored = db.execute("SELECT password_hash FROM staff WHERE username = 'organiser'").fetchone()[0]
+    assert stored.startswith("scrypt:")

@@ -124,6 +124,7 @@ def _restored_count(replica_url, tmp_path) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_supervisor_restarts_litestream_when_it_dies(tmp_path):
     db_path = str(tmp_path / "festival.db")
     _writer(db_path).close()
