@@ -156,7 +156,8 @@ def demo_command(host, port, db_path, fresh, seed, no_serve):
     mode = current_app.config["ASYNC_MODE"]
     os.environ["FESTIVAL_ASYNC_MODE"] = mode
     serving.print_addresses(host, port)
-    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode))
+    allowed = serving.announce_capacity(current_app.config)  # the demo serves as `festival serve` does
+    serving.exec_gunicorn(serving.gunicorn_argv(host, port, mode, allowed.worker_connections))
 
 
 def init_app(app) -> None:

@@ -68,7 +68,8 @@ def announce_capacity(config, processes: int = 1) -> capacity.Capacity:
     limit = raise_open_file_limit(max(65536, allowed.open_files))
     found = capacity.problems(allowed, limit)
     if found:
-        raise click.ClickException("A full game could not be served as configured: " + " ".join(found))
+        raise click.ClickException("Không phục vụ được một trò chơi đầy đủ với cấu hình này / "
+                                   "A full game could not be served as configured: " + " ".join(found))
     for line in allowed.lines(limit, processes):
         click.echo(line)
     return allowed

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from checkin.attendees import search
 from checkin.demo import build_demo
+from kiosk import create_app
 from kiosk.auth import authenticate
 from kiosk.db import open_db
 
@@ -80,3 +81,20 @@ def test_demo_serves_like_festival_serve(app, runner, tmp_path, monkeypatch):
     assert "127.0.0.1:8123" in started["argv"] and started["argv"][-1] == "kiosk:create_app()"
     assert os.environ["FESTIVAL_DATABASE"] == str(path.resolve())
     assert os.environ["FESTIVAL_INSTANCE_PATH"] == str(path.resolve().parent)
+
+
+def test_demo_says_what_it_allows_and_sizes_gunicorn_from_the_player_cap(tmp_path, monkeypatch):
+    """The demo serves as `festival serve` does: one setting sizes the worker's connections."""
+    import kiosk.ops.serving  # as above: the stand-in must replace the module's own function
+
+    started = {}
+    monkeypatch.setattr(kiosk.ops.serving, "exec_gunicorn", lambda argv: started.setdefault("argv", argv))
+    for key in ("FESTIVAL_DATABASE", "FESTIVAL_INSTANCE_PATH", "FESTIVAL_ASYNC_MODE"):
+        monkeypatch.setenv(key, "placeholder")  # restored after the test
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE": str(tmp_path / "f.db"),
+                      "ASYNC_MODE": "threading", "GAME_MAX_PLAYERS": 6000})
+    result = app.test_cli_runner().invoke(args=["demo", "--db", str(tmp_path / "demo.db"), "--port", "8124"])
+    assert result.exit_code == 0, result.output
+    assert "Sức chứa: 6000" in result.output and "Capacity: 6000 players per game" in result.output
+    argv = started["argv"]
+    assert argv[argv.index("--worker-connections") + 1] == "7600"
