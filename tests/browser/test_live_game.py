@@ -41,7 +41,9 @@ def _answer(page, choice: list[int]) -> None:
 
 
 def _wrong(choice: list[int]) -> list[int]:
-    return [1] if choice != [1] else [0]
+    """One option that is not right: with partial credit (games/scoring.py), ticking one of
+    several right options would still score."""
+    return [min(set(range(len(choice) + 1)) - set(choice))]
 
 
 def _wait_reveal(host, players, index: int) -> None:

@@ -32,7 +32,7 @@ def _correct(db, game_id, idx):
 
 def _wrong(db, game_id, idx):
     right = _correct(db, game_id, idx)
-    return [0 if right != [0] else 1]
+    return [min(set(range(len(right) + 1)) - set(right))]  # no right tick: partial credit scores those
 
 
 def _attendee(db, nickname="Gấu Dũng Cảm", consent=1, hidden=0):
