@@ -100,7 +100,7 @@ def build(db, count: int, seed: int = 14) -> None:
     """Insert a generated festival of ``count`` attendees (no badges) fast:
     the search words first (computed in Python), then the rows."""
     # The project is imported when a part runs, as in the other bench parts (python -m bench --only …).
-    from checkin.search import index_rows, pair_rows
+    from checkin.search_words import index_rows, pair_rows
     from kiosk.db import now, refresh_statistics
     from kiosk.text import fold, name_sort_key
 

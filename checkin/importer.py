@@ -26,7 +26,7 @@ from kiosk.text import fold, name_sort_key
 from .attendees import AGE_BANDS
 from .import_checks import check_rows, name_key
 from .import_rows import ImportReport, RowError, parse_mapping
-from .search import index_rows, pair_rows
+from .search_words import index_rows, pair_rows
 
 __all__ = ["ImportReport", "import_csv", "parse_mapping"]
 

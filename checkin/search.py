@@ -24,10 +24,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import json
-import re
 
-from kiosk.migrations.m10_attendees_search import CLASS, FAMILY, GIVEN, MIDDLE, SCHOOL, SEPARATORS
+from kiosk.migrations.m10_attendees_search import CLASS, FAMILY, GIVEN, MIDDLE, SCHOOL
 from kiosk.text import clean, fold
+
+from .search_places import place_filter, place_matches, places_of
+from .search_words import TOP, edits, words_of
 
 MAX_WORDS = 6
 MAX_LIMIT = 100
@@ -47,8 +49,6 @@ PAIR_SCAN = 25
 # of a row put through INTERSECT's b-tree (measured at 100,000 attendees: 2.7 µs
 # against 0.45 µs), for choosing where the candidates come from (see search()).
 PROBE, ROW = 6, 1
-_BREAKS = re.compile("[\\s" + re.escape(SEPARATORS) + "]+")
-_TOP = chr(0x10FFFF)
 
 # Points per matched query word (see the module docstring for the order).
 NAME, OTHER = 1000, 100
@@ -59,45 +59,6 @@ _SHIFT = 1024
 
 RESULT_COLUMNS = ("a.id, a.full_name, a.nickname, a.age_band, a.school, a.class_name, a.checked_in_at, "
                   "a.consent_guardian, a.name_fold")
-
-
-def words_of(text: str | None) -> list[str]:
-    """The words of a text as the index splits them (separators are breaks)."""
-    return [w for w in _BREAKS.split(text or "") if w]
-
-
-def index_rows(attendee_id: int, full_name: str, school: str | None, class_name: str | None) -> list[tuple]:
-    """The ``attendee_words`` rows of one attendee, as the insert trigger of
-    migration m10 builds them; a bulk import writes these before the
-    attendee rows so the trigger has nothing left to do.
-    """
-    rows = []
-    folded, exact = words_of(fold(full_name)), words_of(full_name)
-    last = len(folded) - 1
-    for k, word in enumerate(folded):
-        role = FAMILY if k == 0 else GIVEN if k == last else MIDDLE
-        rows.append((word, attendee_id, k, role, exact[k] if k < len(exact) else word))
-    for base, role, folded_words, exact_words in (
-            (100, SCHOOL, words_of(fold(school)), words_of(school)),
-            (200, CLASS, words_of(_ascii_lower(class_name)), words_of(class_name))):
-        for k, word in enumerate(folded_words):
-            rows.append((word, attendee_id, base + k, role, exact_words[k] if k < len(exact_words) else word))
-    return rows
-
-
-def pair_rows(attendee_id: int, full_name: str) -> list[tuple]:
-    """The ``attendee_pairs`` rows of one attendee: every ordered pair of folded name words."""
-    folded = words_of(fold(full_name))
-    pairs = {f"{a} {b}" for i, a in enumerate(folded) for b in folded[i + 1:]}
-    return [(pair, attendee_id) for pair in pairs]
-
-
-def _ascii_lower(text: str | None) -> str:
-    """SQLite's lower(): ASCII letters only (the trigger uses it for class names)."""
-    return (text or "").translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _score_sql(variants: int) -> str:
@@ -117,7 +78,7 @@ def _variants(word: str) -> list[str]:
 def _common(db, table: str, column: str, prefix: str, cap: int = COUNT_CAP) -> int:
     """How many index rows start with ``prefix``, counted up to ``cap``."""
     return db.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {column} >= ? AND {column} < ? LIMIT ?)",
-                      [prefix, prefix + _TOP, cap]).fetchone()[0]
+                      [prefix, prefix + TOP, cap]).fetchone()[0]
 
 
 def _rarest(db, table: str, column: str, prefixes, cap: int = COUNT_CAP) -> tuple[int, str | None]:
@@ -134,89 +95,15 @@ def _rarest(db, table: str, column: str, prefixes, cap: int = COUNT_CAP) -> tupl
 def _counts(db, words, places) -> dict[str, tuple[int, int]]:
     """Word -> (name index rows starting with it, attendees whose school or class
     has a word starting with it): from ``attendee_vocab`` and the distinct schools
-    and classes (:func:`_places`), a few rows per word instead of thousands."""
+    and classes (:func:`places_of`), a few rows per word instead of thousands."""
     counts = {}
     for word in dict.fromkeys(words):
         named = db.execute("SELECT COALESCE(SUM(n), 0) FROM attendee_vocab WHERE word >= ? AND word < ?",
-                           [word, word + _TOP]).fetchone()[0]
+                           [word, word + TOP]).fetchone()[0]
         sizes = places[1]
-        counts[word] = (named, sum(sizes[kind, value] for kind, values in _place_matches(places, word).items()
+        counts[word] = (named, sum(sizes[kind, value] for kind, values in place_matches(places, word).items()
                                    for value in values))
     return counts
-
-
-# (the schools and classes it was built from, its index): the words of the
-# distinct schools and classes change rarely, the searches are many.
-_PLACES: list = [None, None]
-
-
-def _place_index(places: str) -> tuple[list[str], list[tuple], list[tuple]]:
-    """(sorted words, [(word, kind, value)] in the same order, [(kind, value)]) of
-    ``places`` (records of kind, value), for prefix look-ups by bisection."""
-    if _PLACES[0] != places:
-        pairs = [tuple(record.split("\x1f", 1)) for record in places.split("\x1e") if record]
-        entries = sorted({(w, kind, value) for kind, value in pairs
-                          for w in words_of(value if kind == "school" else _ascii_lower(value))})
-        _PLACES[:] = [places, ([e[0] for e in entries], entries, pairs)]
-    return _PLACES[1]
-
-
-# (connection, its data_version and total_changes, what _places read): searches
-# between two writes (most of them on a busy desk) skip reading attendee_places.
-# The connection itself is kept (not its id, which a new connection could reuse).
-_READ: list = [None, None, None]
-
-
-def _places(db) -> tuple:
-    """(index of :func:`_place_index`, {(kind, value): attendees}, attendees with a
-    school or class) of the distinct schools and classes (``attendee_places``)."""
-    conn = db.conn
-    stamp = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-    if _READ[0] is conn and _READ[1] == stamp:
-        return _READ[2]
-    _READ[:] = [conn, stamp, _read_places(db)]
-    return _READ[2]
-
-
-def _read_places(db) -> tuple:
-    # Two strings built by SQLite (cheaper than a few hundred rows through Python; clean()
-    # keeps control characters out of names); the words are worked out again only when
-    # the schools or classes change.
-    places, sizes = db.execute("SELECT group_concat(kind || char(31) || value, char(30)), group_concat(n) "
-                               "FROM (SELECT kind, value, n FROM attendee_places ORDER BY kind, value)").fetchone()
-    index = _place_index(places or "")
-    sizes = dict(zip(index[2], map(int, sizes.split(",")))) if sizes else {}
-    # Every attendee with a school or class is in one of them (an estimate of the whole).
-    total = max(sum(n for (kind, _value), n in sizes.items() if kind == "school"),
-                sum(n for (kind, _value), n in sizes.items() if kind == "class"), 1)
-    return index, sizes, total
-
-
-def _place_matches(places, word: str) -> dict[str, list[str]]:
-    """{"school": [school_fold, ...], "class": [class_name, ...]} with a word starting with ``word``."""
-    words, entries = places[0][0], places[0][1]
-    found = entries[bisect.bisect_left(words, word):bisect.bisect_left(words, word + _TOP)]
-    return {kind: sorted({value for _w, k, value in found if k == kind}) for kind in ("school", "class")}
-
-
-def _place_filter(places, words) -> tuple[str, list, int]:
-    """A condition on attendees ``a`` for query words that start no name word:
-    each must start a word of the school or of the class (every word must have
-    a school or class). Returns (SQL, parameters, about how many attendees match it).
-    """
-    _index, sizes, total = places
-    conditions, params, share = [], [], 1.0
-    for word in words:
-        parts, found = [], 0
-        for kind, values in _place_matches(places, word).items():
-            if values:
-                column = "a.school_fold" if kind == "school" else "a.class_name"
-                parts.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params += values
-                found += sum(sizes[kind, value] for value in values)
-        conditions.append("(" + " OR ".join(parts) + ")")
-        share *= found / total
-    return " AND ".join(conditions), params, int(total * share) + 1
 
 
 def parse(query: str) -> list[tuple[str, list[str]]]:
@@ -241,7 +128,7 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
     (name words apart from school and class words). For one common word,
     level by level of its score (:func:`_tiered`). A word that starts no
     name ("chu", "9a") is a filter on the attendee's school and class
-    (:func:`_place_filter`). For several words whose rarest has more
+    (:func:`place_filter`). For several words whose rarest has more
     candidates than the page needs, first the rarest pair of consecutive
     words in order ("tran thi") when it is much rarer (and rarer than the
     school and class filter): if the first PAIR_SCAN × page of its rows fill
@@ -257,7 +144,7 @@ def search(db, query: str, limit: int = 20, offset: int = 0) -> list[dict]:
     limit = min(max(int(limit), 1), MAX_LIMIT)
     offset = min(max(int(offset), 0), MAX_OFFSET)
     want = offset + limit
-    places = _places(db)
+    places = places_of(db)
     counts = _counts(db, [w for w, _ in terms], places)
     unknown = [w for w, _ in terms if sum(counts[w]) == 0]
     if unknown:
@@ -278,7 +165,7 @@ def _matches(db, terms, counts, places, want: int) -> list[dict]:
     # A word that starts no name ("chu", "9a") can only be a school or class:
     # a filter on the attendee's school and class, not a list of candidates.
     only = [w for w in counts if counts[w][0] == 0]
-    place = _place_filter(places, only) if only else None
+    place = place_filter(places, only) if only else None
     words = sorted((w for w in counts if w not in only), key=lambda w: (sum(counts[w]), -len(w)))
     rarest = sum(counts[words[0]]) if words else COUNT_CAP
     if words and rarest > want and (place is None or place[2] > rarest):
@@ -323,21 +210,6 @@ def _matches(db, terms, counts, places, want: int) -> list[dict]:
 MAX_NEAR = 6
 # Queries with the typos put right that are searched, at most (the likeliest first).
 MAX_FIXES = 6
-_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def edits(word: str) -> set[str]:
-    """Every word one edit from ``word``: a letter missing, extra, swapped with
-    the next, or wrong. A two-letter word only gets a missing letter or a swap
-    (an extra or wrong letter would leave one letter, or any of hundreds)."""
-    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-    found = {a + c + b for a, b in splits for c in _LETTERS}
-    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    if len(word) > 2:
-        found |= {a + b[1:] for a, b in splits if b}
-        found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    found.discard(word)
-    return found
 
 
 def near_words(db, word: str, places=None) -> list[str]:
@@ -385,7 +257,7 @@ def _near_misses(db, terms, unknown: list[str], places, want: int) -> list[dict]
 
 def _range(table: str, column: str, prefix: str) -> tuple[str, list]:
     """Candidate source: the attendees with a ``table`` row starting with ``prefix``."""
-    return f"SELECT attendee_id FROM {table} WHERE {column} >= ? AND {column} < ?", [prefix, prefix + _TOP]
+    return f"SELECT attendee_id FROM {table} WHERE {column} >= ? AND {column} < ?", [prefix, prefix + TOP]
 
 
 def _word_source(prefix: str) -> tuple[str, list]:
@@ -396,14 +268,14 @@ def _word_source(prefix: str) -> tuple[str, list]:
     parts = [f"SELECT attendee_id FROM attendee_words INDEXED BY attendee_words_role "
              f"WHERE {roles} AND word >= ? AND word < ?"
              for roles in (f"role IN ({FAMILY}, {GIVEN})", f"role = {MIDDLE}", f"role IN ({SCHOOL}, {CLASS})")]
-    return " UNION ALL ".join(parts), [prefix, prefix + _TOP] * 3
+    return " UNION ALL ".join(parts), [prefix, prefix + TOP] * 3
 
 
 def _ranked(db, terms, source: tuple[str, list], count: int, sure=(), place=None, order=()) -> list[dict]:
     """The best ``count`` attendees among those of ``source`` (SQL, parameters) that have every word.
 
     ``sure``: words every row of ``source`` has; ``place``: the school and class
-    filter of :func:`_place_filter` (its words are sure then); ``order``: the
+    filter of :func:`place_filter` (its words are sure then); ``order``: the
     words rarest first, checked in that order (the first that fails stops).
     """
     params: list = []
@@ -411,7 +283,7 @@ def _ranked(db, terms, source: tuple[str, list], count: int, sure=(), place=None
     for i, (word, variants) in enumerate(terms):
         columns.append(f"(SELECT MAX({_score_sql(len(variants))}) FROM attendee_words w "
                        f"WHERE w.attendee_id = d.attendee_id AND w.word >= ? AND w.word < ?) AS v{i}")
-        params += [*variants, word, word, word + _TOP]
+        params += [*variants, word, word, word + TOP]
     # The candidates' subquery comes after the scores in the SQL text, so do its parameters.
     # It keeps only attendees with every word (EXISTS stops at the first index
     # entry), so the full scores are computed for the few that match.
@@ -425,7 +297,7 @@ def _ranked(db, terms, source: tuple[str, list], count: int, sure=(), place=None
     every = "".join(" AND EXISTS (SELECT 1 FROM attendee_words e WHERE e.attendee_id = c.attendee_id "
                     "AND e.word >= ? AND e.word < ?)" for _ in checks)
     for word in checks:
-        params += [word, word + _TOP]
+        params += [word, word + TOP]
     matched = (f"SELECT d.attendee_id, {', '.join(columns)} "
                f"FROM (SELECT DISTINCT c.attendee_id FROM ({source_sql}) c{join} WHERE 1{every} "
                f"LIMIT {max(MAX_CANDIDATES, count)}) d")
@@ -445,7 +317,7 @@ def _ranked(db, terms, source: tuple[str, list], count: int, sure=(), place=None
 def _tiers(word: str, variants: list[str]) -> list[tuple[str, list]]:
     """(WHERE clause, parameters) of each score level of a one-word query, best first."""
     exact = f"exact IN ({', '.join('?' for _ in variants)})"
-    same, prefix = ("word = ?", [word]), ("word > ? AND word < ?", [word, word + _TOP])
+    same, prefix = ("word = ?", [word]), ("word > ? AND word < ?", [word, word + TOP])
     ends, middle, other = f"role IN ({FAMILY}, {GIVEN})", f"role = {MIDDLE}", f"role IN ({SCHOOL}, {CLASS})"
     return [
         (f"{same[0]} AND {ends} AND {exact}", same[1] + variants),

@@ -16,10 +16,10 @@ from checkin.search import (
     OTHER,
     SCHOOL,
     WHOLE,
-    index_rows,
     parse,
     search,
 )
+from checkin.search_words import index_rows
 from kiosk.ops.purge import purge_personal_data, withdraw_attendee
 
 

@@ -3,7 +3,8 @@ import pytest
 
 from bench.search import NAMED, QUERIES, build, check
 from checkin.importer import import_csv
-from checkin.search import index_rows, pair_rows, search
+from checkin.search import search
+from checkin.search_words import index_rows, pair_rows
 from kiosk.db import migrate, open_db
 from kiosk.ops.purge import withdraw_attendee
 

@@ -2,7 +2,8 @@
 import pytest
 
 from bench.search import build
-from checkin.search import edits, near_words, search
+from checkin.search import near_words, search
+from checkin.search_words import edits
 from kiosk.db import migrate, open_db
 
 
